@@ -1,0 +1,108 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "mlagent",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mlagentd", targets: ["mlagentd"]),
+        .executable(name: "mlagentctl", targets: ["mlagentctl"]),
+        .executable(name: "mlagent-bench", targets: ["mlagent-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "MLAgentProtocol",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MLAgentStore",
+            dependencies: [
+                "MLAgentProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MLAgentClient",
+            dependencies: ["MLAgentProtocol"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MLAgentDaemon",
+            dependencies: [
+                "MLAgentProtocol",
+                "MLAgentStore",
+                "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mlagentd",
+            dependencies: [
+                "MLAgentDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mlagentctl",
+            dependencies: [
+                "MLAgentClient",
+                "MLAgentProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mlagent-bench",
+            dependencies: [
+                "MLAgentClient",
+                "MLAgentProtocol",
+                "MLAgentStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MLAgentProtocolTests",
+            dependencies: ["MLAgentProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MLAgentStoreTests",
+            dependencies: ["MLAgentStore", "MLAgentProtocol"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MLAgentIntegrationTests",
+            dependencies: ["MLAgentClient", "MLAgentProtocol"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import MLAgentStore
+import TOMLKit
+
+/// A configuration problem, with the file and key it concerns.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Reads `mlagentd.toml`. Unknown sections and keys are errors (a typo must not silently
+/// fall back to a default), and every type error names the key and the expected type.
+public enum ConfigLoader {
+    public static func load(path: String, into base: DaemonConfig = DaemonConfig()) throws -> DaemonConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError("cannot read config file \(path): \(error.localizedDescription)")
+        }
+        return try parse(text, source: path, into: base)
+    }
+
+    public static func parse(_ text: String, source: String, into base: DaemonConfig = DaemonConfig()) throws -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError("\(source): \(error.description) (line \(error.source.begin.line), column \(error.source.begin.column))")
+        }
+        var config = base
+        let reader = Reader(source: source)
+        let sections: Set = ["daemon", "store", "scheduler"]
+        for key in table.keys where !sections.contains(key) {
+            throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
+        }
+        if let daemon = try reader.section(table, "daemon", keys: [
+            "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
+            "subscriber_buffer", "status_interval", "log_level", "log_target",
+        ]) {
+            if let v = try reader.string(daemon, "daemon.socket") { config.socketPath = v }
+            if let v = try reader.string(daemon, "daemon.state_dir") { config.stateDir = v }
+            if let v = try reader.string(daemon, "daemon.workspace") { config.workspace = v }
+            if let v = try reader.string(daemon, "daemon.socket_mode") {
+                guard let mode = UInt32(v, radix: 8), mode <= 0o777 else {
+                    throw ConfigError("\(source): daemon.socket_mode must be an octal string like \"0660\", got \"\(v)\"")
+                }
+                config.socketMode = mode
+            }
+            if let v = try reader.int(daemon, "daemon.max_line_bytes", range: 1024...(64 << 20)) { config.maxLineBytes = v }
+            if let v = try reader.duration(daemon, "daemon.idle_timeout") { config.idleTimeout = v }
+            if let v = try reader.int(daemon, "daemon.subscriber_buffer", range: 16...1_000_000) { config.subscriberBuffer = v }
+            if let v = try reader.duration(daemon, "daemon.status_interval") { config.statusInterval = v }
+            if let v = try reader.choice(daemon, "daemon.log_level", Logger.Level.allCases.map(\.rawValue)) {
+                config.logLevel = Logger.Level(rawValue: v)!
+            }
+            if let v = try reader.choice(daemon, "daemon.log_target", DaemonConfig.LogTarget.allCases.map(\.rawValue)) {
+                config.logTarget = DaemonConfig.LogTarget(rawValue: v)!
+            }
+        }
+        if let store = try reader.section(table, "store", keys: ["synchronous"]) {
+            if let v = try reader.choice(store, "store.synchronous", AppDatabase.Synchronous.allCases.map(\.rawValue)) {
+                config.synchronous = AppDatabase.Synchronous(rawValue: v)!
+            }
+        }
+        if let scheduler = try reader.section(table, "scheduler", keys: ["max_agents", "default_agent"]) {
+            if let v = try reader.int(scheduler, "scheduler.max_agents", range: 1...256) { config.maxAgents = v }
+            if let v = try reader.string(scheduler, "scheduler.default_agent") { config.defaultAgent = v }
+        }
+        return config
+    }
+
+    private struct Reader {
+        let source: String
+
+        func section(_ table: TOMLTable, _ name: String, keys: Set<String>) throws -> TOMLTable? {
+            guard let value = table[name] else { return nil }
+            guard let section = value.table else {
+                throw ConfigError("\(source): \(name) must be a table ([\(name)])")
+            }
+            for key in section.keys where !keys.contains(key) {
+                throw ConfigError("\(source): unknown key \(name).\(key); known keys: \(keys.sorted().joined(separator: ", "))")
+            }
+            return section
+        }
+
+        private func value(_ table: TOMLTable, _ dotted: String) -> (any TOMLValueConvertible)? {
+            table[String(dotted.split(separator: ".").last!)]
+        }
+
+        func string(_ table: TOMLTable, _ key: String) throws -> String? {
+            guard let value = value(table, key) else { return nil }
+            guard let string = value.string else {
+                throw ConfigError("\(source): \(key) must be a string, got \(value.type)")
+            }
+            return string
+        }
+
+        func int(_ table: TOMLTable, _ key: String, range: ClosedRange<Int>) throws -> Int? {
+            guard let value = value(table, key) else { return nil }
+            guard let int = value.int else { throw ConfigError("\(source): \(key) must be an integer, got \(value.type)") }
+            guard range.contains(int) else {
+                throw ConfigError("\(source): \(key) = \(int) is out of range \(range.lowerBound)...\(range.upperBound)")
+            }
+            return int
+        }
+
+        func bool(_ table: TOMLTable, _ key: String) throws -> Bool? {
+            guard let value = value(table, key) else { return nil }
+            guard let bool = value.bool else { throw ConfigError("\(source): \(key) must be true or false, got \(value.type)") }
+            return bool
+        }
+
+        func duration(_ table: TOMLTable, _ key: String) throws -> Duration? {
+            guard let text = try string(table, key) else { return nil }
+            guard let duration = DurationText.parse(text) else {
+                throw ConfigError("\(source): \(key) = \"\(text)\" is not a duration; use forms like \"500ms\", \"30s\", \"10m\", \"2h\"")
+            }
+            return duration
+        }
+
+        func choice(_ table: TOMLTable, _ key: String, _ options: [String]) throws -> String? {
+            guard let text = try string(table, key) else { return nil }
+            guard options.contains(text) else {
+                throw ConfigError("\(source): \(key) = \"\(text)\" is not one of \(options.joined(separator: ", "))")
+            }
+            return text
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+public import Logging
+import MLAgentProtocol
+import MLAgentStore
+import ServiceLifecycle
+
+/// Assembles and runs the daemon: state directory and lock, database and migrations, the
+/// control server and the systemd notifier, until SIGTERM or SIGINT.
+public enum Daemon {
+    public static func run(config: DaemonConfig, logger: Logger) async throws {
+        try prepareDirectories(config)
+        let lock = try StateLock(directory: config.stateDir)
+        defer { lock.release() }
+
+        let source: ListenSource
+        if let activated = try SocketActivation.unixSocket() {
+            source = .activated(fd: activated.fd, path: activated.path)
+        } else {
+            try ensureNoLiveDaemon(at: config.socketPath)
+            source = .path(config.socketPath)
+        }
+
+        let database = try AppDatabase.open(path: config.databasePath, synchronous: config.synchronous)
+        let core = DaemonCore(config: config, database: database, logger: logger)
+        try await core.store.record(
+            kind: EventKind.daemonStarted,
+            message: "mlagentd \(mlagentVersion) started (pid \(getpid()))",
+            data: ["pid": .int(Int64(getpid())), "version": .string(mlagentVersion)])
+        logger.info(
+            "mlagentd starting",
+            metadata: [
+                "version": "\(mlagentVersion)", "state_dir": "\(config.stateDir)",
+                "migrations": "\(AppDatabase.migrationNames.joined(separator: ","))",
+            ])
+
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let server = ControlServer(core: core, source: source) {
+            readyContinuation.yield()
+            readyContinuation.finish()
+        }
+        let notifier = SystemdNotifier(core: core, ready: ready)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: notifier, successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            readyContinuation.finish()
+            throw error
+        }
+        try? core.store.checkpoint()
+        logger.info("mlagentd stopped")
+    }
+
+    static func prepareDirectories(_ config: DaemonConfig) throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(
+                atPath: config.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            let socketDirectory = (config.socketPath as NSString).deletingLastPathComponent
+            if !socketDirectory.isEmpty {
+                try manager.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+            }
+        } catch {
+            throw ConfigError("cannot create the state directory \(config.stateDir): \(error.localizedDescription)")
+        }
+        let socketLimit = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+        if config.socketPath.utf8.count > socketLimit {
+            throw ConfigError("socket path \(config.socketPath) is \(config.socketPath.utf8.count) bytes; Unix sockets allow \(socketLimit). Use a shorter --socket path")
+        }
+    }
+
+    /// Refuses to steal the socket of a daemon that is still serving it.
+    static func ensureNoLiveDaemon(at path: String) throws {
+        guard access(path, F_OK) == 0 else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes + [0])
+        }
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+        if connected {
+            throw ConfigError("another mlagentd is already listening on \(path); stop it first (mlagentctl status shows its pid)")
+        }
+    }
+}
+
+/// An exclusive `flock` on `<state-dir>/mlagentd.lock`: one daemon per state directory.
+final class StateLock: Sendable {
+    private let fd: Int32
+
+    init(directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("mlagentd.lock")
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw ConfigError("cannot open lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            close(fd)
+            throw ConfigError("state directory \(directory) is in use by another mlagentd (pid \(holder)); stop it or use another --state-dir")
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,11 @@
+import MLAgentProtocol
+
+/// `job.show`: one job by id.
+struct ShowHandler: RequestHandler {
+    static let method = Method.show
+    let core: DaemonCore
+
+    func handle(_ params: JobIDParams, context: RequestContext) async throws -> Job {
+        try await core.store.job(id: params.id)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import MLAgentProtocol
+
+/// `daemon.status`: version, uptime, queue counts by state, pool usage.
+struct StatusHandler: RequestHandler {
+    static let method = Method.status
+    let core: DaemonCore
+    let listener: ListenerInfo
+
+    func handle(_ params: NoParams, context: RequestContext) async throws -> DaemonStatus {
+        async let counts = core.store.counts()
+        async let paused = core.store.isPaused()
+        async let lastSeq = core.store.lastSeq()
+        let queue = try await counts
+        return DaemonStatus(
+            version: mlagentVersion, protocolVersion: protocolVersion, pid: getpid(),
+            startedAt: Timestamp.format(core.startedAt), uptimeSeconds: (core.uptimeSeconds * 1000).rounded() / 1000,
+            paused: try await paused,
+            queue: Dictionary(uniqueKeysWithValues: queue.map { ($0.key.rawValue, $0.value) }),
+            pool: .init(running: queue[.running] ?? 0, maxAgents: core.config.maxAgents),
+            lastSeq: try await lastSeq, socket: listener.path, listen: listener.mode.rawValue,
+            stateDir: core.config.stateDir)
+    }
+}
+
+/// How the daemon got its listening socket.
+struct ListenerInfo: Sendable {
+    enum Mode: String, Sendable {
+        case bound
+        case activated
+    }
+    var path: String
+    var mode: Mode
+}

@@ -1,0 +1,118 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Per-connection bookkeeping shared between the NIO pipeline (idle timeout) and the async
+/// request loop (graceful drain).
+final class ConnectionState: Sendable {
+    let id: UInt64
+    let channel: any Channel
+    let peer: PeerCredentials?
+
+    private struct Inner {
+        var busy = false
+        var draining = false
+        var subscribed = false
+    }
+    private let inner = NIOLockedValueBox(Inner())
+
+    init(id: UInt64, channel: any Channel, peer: PeerCredentials?) {
+        self.id = id
+        self.channel = channel
+        self.peer = peer
+    }
+
+    /// Marks a request as in flight; false when the server is draining and the request must
+    /// not start.
+    func beginRequest() -> Bool {
+        inner.withLockedValue { inner in
+            guard !inner.draining else { return false }
+            inner.busy = true
+            return true
+        }
+    }
+
+    /// Marks the request done; true when the connection should now close (draining).
+    func endRequest() -> Bool {
+        inner.withLockedValue { inner in
+            inner.busy = false
+            return inner.draining
+        }
+    }
+
+    var isSubscribed: Bool {
+        get { inner.withLockedValue { $0.subscribed } }
+    }
+
+    func setSubscribed(_ value: Bool) {
+        inner.withLockedValue { $0.subscribed = value }
+    }
+
+    /// Starts draining: an idle connection closes now, a busy one after its current reply.
+    func drain() {
+        let closeNow = inner.withLockedValue { inner -> Bool in
+            inner.draining = true
+            return !inner.busy
+        }
+        if closeNow { channel.close(promise: nil) }
+    }
+}
+
+/// The live connections, so that shutdown can drain them.
+final class ConnectionRegistry: Sendable {
+    private struct Inner {
+        var connections: [UInt64: ConnectionState] = [:]
+        var nextID: UInt64 = 1
+        var draining = false
+    }
+    private let inner = NIOLockedValueBox(Inner())
+
+    func makeID() -> UInt64 {
+        inner.withLockedValue { inner in
+            defer { inner.nextID += 1 }
+            return inner.nextID
+        }
+    }
+
+    func add(_ connection: ConnectionState) {
+        let drainNow = inner.withLockedValue { inner -> Bool in
+            inner.connections[connection.id] = connection
+            return inner.draining
+        }
+        if drainNow { connection.drain() }
+    }
+
+    func remove(_ connection: ConnectionState) {
+        _ = inner.withLockedValue { $0.connections.removeValue(forKey: connection.id) }
+    }
+
+    var count: Int { inner.withLockedValue { $0.connections.count } }
+
+    func drainAll() {
+        let all = inner.withLockedValue { inner -> [ConnectionState] in
+            inner.draining = true
+            return Array(inner.connections.values)
+        }
+        for connection in all { connection.drain() }
+    }
+}
+
+/// Closes connections that sent nothing for the idle timeout, unless they are subscribed to
+/// events (a `tail -f` is quiet by design).
+final class IdleTimeoutHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = InboundFrame
+    let state: ConnectionState
+
+    init(state: ConnectionState) {
+        self.state = state
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            if !state.isSubscribed {
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}

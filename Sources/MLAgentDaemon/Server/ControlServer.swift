@@ -1,0 +1,370 @@
+import Foundation
+import Logging
+import MLAgentProtocol
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Where the listening socket comes from.
+enum ListenSource: Sendable {
+    /// Bind (and own) a socket file at this path.
+    case path(String)
+    /// Serve an already-bound socket passed by systemd socket activation.
+    case activated(fd: Int32, path: String)
+
+    var info: ListenerInfo {
+        switch self {
+        case .path(let path): ListenerInfo(path: path, mode: .bound)
+        case .activated(_, let path): ListenerInfo(path: path, mode: .activated)
+        }
+    }
+}
+
+/// The Unix-socket JSON-lines server. One child task per connection in a discarding task
+/// group; a failing connection never affects the others or the server.
+final class ControlServer: Service {
+    typealias Child = (channel: NIOAsyncChannel<InboundFrame, ByteBuffer>, state: ConnectionState)
+
+    let core: DaemonCore
+    let source: ListenSource
+    let router: RequestRouter
+    let registry = ConnectionRegistry()
+    let onListening: @Sendable () -> Void
+    private let logger: Logger
+
+    init(core: DaemonCore, source: ListenSource, onListening: @escaping @Sendable () -> Void) {
+        self.core = core
+        self.source = source
+        self.onListening = onListening
+        self.logger = core.logger
+        var router = RequestRouter()
+        router.register(StatusHandler(core: core, listener: source.info))
+        router.register(EnqueueHandler(core: core))
+        router.register(ListHandler(core: core))
+        router.register(ShowHandler(core: core))
+        router.register(CancelHandler(core: core))
+        router.register(PauseHandler(core: core))
+        router.register(ResumeHandler(core: core))
+        router.register(EventsListHandler(core: core))
+        self.router = router
+    }
+
+    func run() async throws {
+        let config = core.config
+        let registry = registry
+        let maxLine = config.maxLineBytes
+        let idle = TimeAmount.nanoseconds(Int64(config.idleTimeout.seconds * 1e9))
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Child> = { channel in
+            Self.peerCredentials(of: channel).flatMap { peer in
+                channel.eventLoop.makeCompletedFuture {
+                    let state = ConnectionState(id: registry.makeID(), channel: channel, peer: peer)
+                    let pipeline = channel.pipeline.syncOperations
+                    if idle > .zero {
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+                    }
+                    try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
+                    try pipeline.addHandler(IdleTimeoutHandler(state: state))
+                    let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16),
+                            isOutboundHalfClosureEnabled: false))
+                    return (wrapped, state)
+                }
+            }
+        }
+
+        let server: NIOAsyncChannel<Child, Never>
+        switch source {
+        case .path(let path):
+            let previous = umask(0o777 & ~mode_t(config.socketMode))
+            defer { umask(previous) }
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            chmod(path, mode_t(config.socketMode))
+        case .activated(let fd, _):
+            server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
+        }
+        let authorizer = Authorizer(socketPath: source.info.path)
+        logger.info(
+            "listening", metadata: ["socket": "\(source.info.path)", "listen": "\(source.info.mode.rawValue)"])
+        onListening()
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await child in inbound {
+                        group.addTask {
+                            await self.serve(child, authorizer: authorizer)
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.logger.info("stopping: no new connections; finishing in-flight requests")
+            server.channel.close(promise: nil)
+            registry.drainAll()
+        }
+        if case .path(let path) = source {
+            unlink(path)
+        }
+        logger.info("control server stopped")
+    }
+
+    private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        let future: EventLoopFuture<RawPeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return future.map { cred -> PeerCredentials? in
+            PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
+        }.recover { _ in nil }
+    }
+
+    /// Same layout as Linux's `struct ucred`, which Glibc only exports under `_GNU_SOURCE`.
+    struct RawPeerCredentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    // MARK: Connections
+
+    private func serve(_ child: Child, authorizer: Authorizer) async {
+        let state = child.state
+        registry.add(state)
+        defer { registry.remove(state) }
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "conn"] = "\(state.id)"
+        if let peer = state.peer { connectionLogger[metadataKey: "peer.pid"] = "\(peer.pid)" }
+        let log = connectionLogger
+        do {
+            try await child.channel.executeThenClose { inbound, outbound in
+                let writer = LineWriter(outbound: outbound)
+                try await writer.send(
+                    RPCNotification(
+                        method: Method.hello,
+                        params: try JSONValue(
+                            encoding: Hello(
+                                server: "mlagentd", version: mlagentVersion, protocolVersion: protocolVersion,
+                                maxLineBytes: core.config.maxLineBytes,
+                                capabilities: ["events.subscribe", "events.overflow-resume", "group-commit"]))))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var subscription: EventSubscription?
+                    defer {
+                        if let subscription { core.bus.unsubscribe(subscription) }
+                    }
+                    for try await frame in inbound {
+                        guard state.beginRequest() else { break }
+                        switch frame {
+                        case .tooLong(let length):
+                            log.notice("rejected oversized line", metadata: ["bytes": "\(length)"])
+                            try await writer.send(
+                                RPCErrorReply(
+                                    id: nil,
+                                    error: RPCError(
+                                        .lineTooLong,
+                                        "request line of \(length) bytes exceeds the limit of \(core.config.maxLineBytes) bytes; it was discarded and the connection stays open",
+                                        context: ["limit": .int(Int64(core.config.maxLineBytes)), "length": .int(Int64(length))])))
+                        case .line(let buffer):
+                            let line = Data(buffer.readableBytesView)
+                            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                                _ = state.endRequest()
+                                continue
+                            }
+                            if let started = try await handleLine(
+                                line, state: state, authorizer: authorizer, writer: writer, logger: log,
+                                hasSubscription: subscription != nil)
+                            {
+                                subscription = started.subscription
+                                group.addTask {
+                                    try await self.pump(started, writer: writer)
+                                }
+                            }
+                        }
+                        if state.endRequest() { break }
+                    }
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            log.debug("connection closed with error: \(error)")
+        }
+    }
+
+    struct StartedSubscription: Sendable {
+        let subscription: EventSubscription
+        let since: Int64
+        let job: Int64?
+    }
+
+    /// Parses one request line, dispatches it and writes the reply. Returns a subscription
+    /// when the request started one.
+    private func handleLine(
+        _ line: Data, state: ConnectionState, authorizer: Authorizer, writer: LineWriter, logger: Logger,
+        hasSubscription: Bool
+    ) async throws -> StartedSubscription? {
+        let envelope: Envelope
+        do {
+            envelope = try JSONCoding.decoder.decode(Envelope.self, from: line)
+        } catch {
+            let message: String
+            if (try? JSONCoding.decoder.decode(JSONValue.self, from: line)) != nil {
+                message = "a request must be a JSON object with \"jsonrpc\":\"2.0\", \"id\" and a string \"method\""
+                try await writer.send(RPCErrorReply(id: nil, error: RPCError(.invalidRequest, message)))
+            } else {
+                message = "the line is not valid JSON; send one JSON-RPC object per line, like {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"daemon.status\"}"
+                try await writer.send(RPCErrorReply(id: nil, error: RPCError(.parseError, message)))
+            }
+            return nil
+        }
+        let id = envelope.id
+        if let version = envelope.jsonrpc, version != "2.0" {
+            try await writer.send(
+                RPCErrorReply(id: id, error: RPCError(.invalidRequest, "unsupported jsonrpc version \"\(version)\"; use \"2.0\"")))
+            return nil
+        }
+        let context = RequestContext(connectionID: state.id, peer: state.peer)
+        if router.operatorOnly.contains(envelope.method) || envelope.method == Method.eventsSubscribe,
+            !authorizer.isOperator(state.peer)
+        {
+            try await reply(
+                id: id,
+                error: RPCError(
+                    .unauthorized,
+                    "\(envelope.method) is an operator call; run it as the daemon's user, root, or a member of the socket's group"),
+                writer: writer)
+            return nil
+        }
+        if envelope.method == Method.eventsSubscribe {
+            return try await subscribe(line: line, id: id, writer: writer, state: state, hasSubscription: hasSubscription)
+        }
+        guard let entry = router.entry(for: envelope.method) else {
+            try await reply(
+                id: id,
+                error: RPCError(
+                    .methodNotFound,
+                    "unknown method \"\(envelope.method)\"; known methods: \(router.methods.joined(separator: ", ")), \(Method.eventsSubscribe)",
+                    context: ["method": .string(envelope.method)]),
+                writer: writer)
+            return nil
+        }
+        do {
+            let result = try await entry(line, context)
+            if let id { try await writer.send(RPCResult(id: id, result: result)) }
+        } catch let error as RPCError {
+            try await reply(id: id, error: error, writer: writer)
+        } catch {
+            logger.error("request failed", metadata: ["method": "\(envelope.method)", "error": "\(error)"])
+            try await reply(id: id, error: RPCError(.internalError, "internal error: \(error)"), writer: writer)
+        }
+        return nil
+    }
+
+    private func reply(id: RPCID?, error: RPCError, writer: LineWriter) async throws {
+        // Requests without an id are notifications: JSON-RPC sends them no reply.
+        guard id != nil else { return }
+        try await writer.send(RPCErrorReply(id: id, error: error))
+    }
+
+    private struct Envelope: Decodable {
+        var jsonrpc: String?
+        var id: RPCID?
+        var method: String
+    }
+
+    // MARK: Event subscriptions
+
+    private struct SubscribeEnvelope: Decodable {
+        var params: EventsParams?
+    }
+
+    private func subscribe(
+        line: Data, id: RPCID?, writer: LineWriter, state: ConnectionState, hasSubscription: Bool
+    ) async throws -> StartedSubscription? {
+        let params: EventsParams
+        do {
+            params = try JSONCoding.decoder.decode(SubscribeEnvelope.self, from: line).params ?? EventsParams()
+        } catch let error as DecodingError {
+            try await reply(
+                id: id, error: RPCError(.invalidParams, "\(Method.eventsSubscribe): \(DecodingErrorText.describe(error))"),
+                writer: writer)
+            return nil
+        }
+        if hasSubscription {
+            try await reply(
+                id: id, error: RPCError(.invalidState, "this connection is already subscribed; open another connection"),
+                writer: writer)
+            return nil
+        }
+        if let since = params.since, since < 0 {
+            try await reply(id: id, error: RPCError(.invalidParams, "since must be 0 or a seq, got \(since)"), writer: writer)
+            return nil
+        }
+        // Register first, then read the log: nothing committed in between can be missed.
+        let subscription = core.bus.subscribe(capacity: core.config.subscriberBuffer, job: params.job)
+        let lastSeq: Int64
+        do {
+            lastSeq = try await core.store.lastSeq()
+        } catch {
+            core.bus.unsubscribe(subscription)
+            throw error
+        }
+        let since = params.since ?? lastSeq
+        state.setSubscribed(true)
+        if let id {
+            try await writer.send(
+                RPCResult(id: id, result: try JSONValue(encoding: SubscribeResult(subscribed: true, since: since, lastSeq: lastSeq))))
+        }
+        return StartedSubscription(subscription: subscription, since: since, job: params.job)
+    }
+
+    /// Sends a subscriber the log from its `since`, then live events; after an overflow it
+    /// tells the client and re-reads the log from the last event it delivered.
+    private func pump(_ started: StartedSubscription, writer: LineWriter) async throws {
+        var last = started.since
+        let page = 500
+        func catchUp() async throws {
+            while true {
+                let events = try await core.store.events(since: last, job: started.job, limit: page)
+                for event in events {
+                    try await writer.send(RPCNotification(method: Method.event, params: try JSONValue(encoding: event)))
+                    last = event.seq
+                }
+                if events.count < page { return }
+            }
+        }
+        try await catchUp()
+        while true {
+            switch await started.subscription.next() {
+            case .event(let event):
+                guard event.seq > last else { continue }
+                try await writer.send(RPCNotification(method: Method.event, params: try JSONValue(encoding: event)))
+                last = event.seq
+            case .overflow(let dropped):
+                logger.notice("event subscriber fell behind; catching up from the log", metadata: ["dropped": "\(dropped)"])
+                try await writer.send(
+                    RPCNotification(
+                        method: Method.eventsOverflow,
+                        params: try JSONValue(encoding: OverflowNotice(lastSeq: last, dropped: dropped))))
+                try await catchUp()
+            case .closed:
+                return
+            }
+        }
+    }
+}
+
+/// Writes one JSON value per line to a connection.
+struct LineWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    func send(_ value: some Encodable) async throws {
+        var data = try JSONCoding.line(value)
+        data.append(UInt8(ascii: "\n"))
+        try await outbound.write(ByteBuffer(bytes: data))
+    }
+}

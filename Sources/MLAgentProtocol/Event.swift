@@ -1,0 +1,66 @@
+public import Foundation
+
+/// One entry of the daemon's event log. `seq` is assigned by SQLite, strictly increasing,
+/// and stored in the same transaction as the change it describes.
+public struct Event: Sendable, Codable, Equatable {
+    public var seq: Int64
+    public var time: Date
+    /// A dotted kind such as `job.enqueued`, `job.state`, `queue.paused`, `daemon.started`.
+    public var kind: String
+    public var jobID: Int64?
+    public var direction: String?
+    /// A one-line human summary.
+    public var message: String
+    /// Structured details; shape depends on `kind`.
+    public var data: [String: JSONValue]
+
+    public init(
+        seq: Int64, time: Date, kind: String, jobID: Int64?, direction: String?, message: String,
+        data: [String: JSONValue]
+    ) {
+        self.seq = seq
+        self.time = time
+        self.kind = kind
+        self.jobID = jobID
+        self.direction = direction
+        self.message = message
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, time, kind, direction, message, data
+        case jobID = "job_id"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(Timestamp.format(time), forKey: .time)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(jobID, forKey: .jobID)
+        try c.encode(direction, forKey: .direction)
+        try c.encode(message, forKey: .message)
+        try c.encode(data, forKey: .data)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seq = try c.decode(Int64.self, forKey: .seq)
+        time = try Timestamp.parse(c.decode(String.self, forKey: .time))
+        kind = try c.decode(String.self, forKey: .kind)
+        jobID = try c.decodeIfPresent(Int64.self, forKey: .jobID)
+        direction = try c.decodeIfPresent(String.self, forKey: .direction)
+        message = try c.decode(String.self, forKey: .message)
+        data = try c.decodeIfPresent([String: JSONValue].self, forKey: .data) ?? [:]
+    }
+}
+
+/// Event kinds emitted by the daemon.
+public enum EventKind {
+    public static let daemonStarted = "daemon.started"
+    public static let daemonStopping = "daemon.stopping"
+    public static let jobEnqueued = "job.enqueued"
+    public static let jobState = "job.state"
+    public static let queuePaused = "queue.paused"
+    public static let queueResumed = "queue.resumed"
+}

@@ -1,0 +1,126 @@
+public import Foundation
+
+/// The lifecycle of a job. `completed`, `failed` and `cancelled` are final.
+public enum JobState: String, Sendable, Codable, CaseIterable, Comparable {
+    case queued
+    case running
+    case completed
+    case failed
+    case cancelled
+    case interrupted
+
+    public var isFinal: Bool {
+        switch self {
+        case .completed, .failed, .cancelled: true
+        case .queued, .running, .interrupted: false
+        }
+    }
+
+    /// The transitions the queue accepts; everything else is an `invalid_state` error.
+    public func canTransition(to next: JobState) -> Bool {
+        switch (self, next) {
+        case (.queued, .running), (.queued, .cancelled): true
+        case (.running, .completed), (.running, .failed), (.running, .cancelled), (.running, .interrupted): true
+        case (.interrupted, .queued), (.interrupted, .running), (.interrupted, .failed), (.interrupted, .cancelled): true
+        default: false
+        }
+    }
+
+    public static func < (lhs: JobState, rhs: JobState) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// One research direction to explore, as stored in the queue and sent on the wire.
+public struct Job: Sendable, Codable, Equatable, Identifiable {
+    public var id: Int64
+    /// The direction slug; empty when the agent picks its own direction.
+    public var direction: String
+    public var guidance: String
+    public var agent: String
+    public var priority: Int
+    public var state: JobState
+    public var attempts: Int
+    /// Why the job is in its state (cancel reason, failure reason...), when there is one.
+    public var reason: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+
+    public init(
+        id: Int64, direction: String, guidance: String, agent: String, priority: Int,
+        state: JobState, attempts: Int, reason: String?, createdAt: Date, updatedAt: Date,
+        startedAt: Date?, finishedAt: Date?
+    ) {
+        self.id = id
+        self.direction = direction
+        self.guidance = guidance
+        self.agent = agent
+        self.priority = priority
+        self.state = state
+        self.attempts = attempts
+        self.reason = reason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, direction, guidance, agent, priority, state, attempts, reason
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(direction, forKey: .direction)
+        try c.encode(guidance, forKey: .guidance)
+        try c.encode(agent, forKey: .agent)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(state, forKey: .state)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(Timestamp.format(createdAt), forKey: .createdAt)
+        try c.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
+        try c.encode(startedAt.map(Timestamp.format), forKey: .startedAt)
+        try c.encode(finishedAt.map(Timestamp.format), forKey: .finishedAt)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int64.self, forKey: .id)
+        direction = try c.decode(String.self, forKey: .direction)
+        guidance = try c.decodeIfPresent(String.self, forKey: .guidance) ?? ""
+        agent = try c.decodeIfPresent(String.self, forKey: .agent) ?? ""
+        priority = try c.decodeIfPresent(Int.self, forKey: .priority) ?? 0
+        state = try c.decode(JobState.self, forKey: .state)
+        attempts = try c.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        createdAt = try Timestamp.parse(c.decode(String.self, forKey: .createdAt))
+        updatedAt = try Timestamp.parse(c.decode(String.self, forKey: .updatedAt))
+        startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt).map(Timestamp.parse)
+        finishedAt = try c.decodeIfPresent(String.self, forKey: .finishedAt).map(Timestamp.parse)
+    }
+}
+
+/// Wire timestamps: UTC ISO 8601 with milliseconds, e.g. `2026-11-27T10:15:02.123Z`.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    public static func parse(_ string: String) throws -> Date {
+        if let date = try? Date(string, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return date
+        }
+        if let date = try? Date(string, strategy: .iso8601) {
+            return date
+        }
+        throw RPCError(.invalidParams, "invalid timestamp \"\(string)\": expected ISO 8601 like 2026-11-27T10:15:02.123Z")
+    }
+}

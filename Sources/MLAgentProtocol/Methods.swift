@@ -1,0 +1,199 @@
+/// Method names of protocol version 1. README.md and docs/protocol.md document each one.
+public enum Method {
+    public static let hello = "hello"
+    public static let status = "daemon.status"
+    public static let enqueue = "job.enqueue"
+    public static let list = "job.list"
+    public static let show = "job.show"
+    public static let cancel = "job.cancel"
+    public static let pause = "queue.pause"
+    public static let resume = "queue.resume"
+    public static let eventsList = "events.list"
+    public static let eventsSubscribe = "events.subscribe"
+    /// Server notification carrying one `Event`.
+    public static let event = "event"
+    /// Server notification: the subscriber fell behind; events resume from `last_seq`.
+    public static let eventsOverflow = "events.overflow"
+}
+
+/// The first line a server sends on every connection.
+public struct Hello: Sendable, Codable, Equatable {
+    public var server: String
+    public var version: String
+    public var protocolVersion: Int
+    public var maxLineBytes: Int
+    public var capabilities: [String]
+
+    public init(server: String, version: String, protocolVersion: Int, maxLineBytes: Int, capabilities: [String]) {
+        self.server = server
+        self.version = version
+        self.protocolVersion = protocolVersion
+        self.maxLineBytes = maxLineBytes
+        self.capabilities = capabilities
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case server, version, capabilities
+        case protocolVersion = "protocol"
+        case maxLineBytes = "max_line_bytes"
+    }
+}
+
+public struct EnqueueParams: Sendable, Codable, Equatable {
+    public var direction: String
+    public var guidance: String?
+    public var agent: String?
+    public var priority: Int?
+
+    public init(direction: String, guidance: String? = nil, agent: String? = nil, priority: Int? = nil) {
+        self.direction = direction
+        self.guidance = guidance
+        self.agent = agent
+        self.priority = priority
+    }
+}
+
+public struct JobIDParams: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var reason: String?
+    public init(id: Int64, reason: String? = nil) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+public struct ListParams: Sendable, Codable, Equatable {
+    public var state: JobState?
+    public var limit: Int?
+    public init(state: JobState? = nil, limit: Int? = nil) {
+        self.state = state
+        self.limit = limit
+    }
+}
+
+public struct JobList: Sendable, Codable, Equatable {
+    public var jobs: [Job]
+    public init(jobs: [Job]) { self.jobs = jobs }
+}
+
+public struct EventsParams: Sendable, Codable, Equatable {
+    /// Return events with `seq` greater than this (0 = from the beginning).
+    public var since: Int64?
+    public var job: Int64?
+    public var limit: Int?
+
+    public init(since: Int64? = nil, job: Int64? = nil, limit: Int? = nil) {
+        self.since = since
+        self.job = job
+        self.limit = limit
+    }
+}
+
+public struct EventList: Sendable, Codable, Equatable {
+    public var events: [Event]
+    /// The highest `seq` in the log when the page was read.
+    public var lastSeq: Int64
+
+    public init(events: [Event], lastSeq: Int64) {
+        self.events = events
+        self.lastSeq = lastSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case events
+        case lastSeq = "last_seq"
+    }
+}
+
+public struct SubscribeResult: Sendable, Codable, Equatable {
+    public var subscribed: Bool
+    public var since: Int64
+    public var lastSeq: Int64
+
+    public init(subscribed: Bool, since: Int64, lastSeq: Int64) {
+        self.subscribed = subscribed
+        self.since = since
+        self.lastSeq = lastSeq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case subscribed, since
+        case lastSeq = "last_seq"
+    }
+}
+
+public struct OverflowNotice: Sendable, Codable, Equatable {
+    public var lastSeq: Int64
+    public var dropped: Int
+    public init(lastSeq: Int64, dropped: Int) {
+        self.lastSeq = lastSeq
+        self.dropped = dropped
+    }
+    enum CodingKeys: String, CodingKey {
+        case dropped
+        case lastSeq = "last_seq"
+    }
+}
+
+public struct PauseState: Sendable, Codable, Equatable {
+    public var paused: Bool
+    public init(paused: Bool) { self.paused = paused }
+}
+
+public struct DaemonStatus: Sendable, Codable, Equatable {
+    public var version: String
+    public var protocolVersion: Int
+    public var pid: Int32
+    public var startedAt: String
+    public var uptimeSeconds: Double
+    public var paused: Bool
+    /// Count of jobs in each state; every state is present.
+    public var queue: [String: Int]
+    public var pool: Pool
+    public var lastSeq: Int64
+    public var socket: String
+    /// `bound` when the daemon created its socket, `activated` when systemd passed it.
+    public var listen: String
+    public var stateDir: String
+
+    public struct Pool: Sendable, Codable, Equatable {
+        public var running: Int
+        public var maxAgents: Int
+        public init(running: Int, maxAgents: Int) {
+            self.running = running
+            self.maxAgents = maxAgents
+        }
+        enum CodingKeys: String, CodingKey {
+            case running
+            case maxAgents = "max_agents"
+        }
+    }
+
+    public init(
+        version: String, protocolVersion: Int, pid: Int32, startedAt: String, uptimeSeconds: Double,
+        paused: Bool, queue: [String: Int], pool: Pool, lastSeq: Int64, socket: String, listen: String,
+        stateDir: String
+    ) {
+        self.version = version
+        self.protocolVersion = protocolVersion
+        self.pid = pid
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.paused = paused
+        self.queue = queue
+        self.pool = pool
+        self.lastSeq = lastSeq
+        self.socket = socket
+        self.listen = listen
+        self.stateDir = stateDir
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, pid, paused, queue, pool, socket, listen
+        case protocolVersion = "protocol"
+        case startedAt = "started_at"
+        case uptimeSeconds = "uptime_seconds"
+        case lastSeq = "last_seq"
+        case stateDir = "state_dir"
+    }
+}

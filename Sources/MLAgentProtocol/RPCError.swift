@@ -1,0 +1,59 @@
+/// A protocol error: the JSON-RPC numeric code plus a stable `kind` that scripts can match on,
+/// and a message that tells the caller what to do about it.
+public struct RPCError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public var code: Int
+    public var message: String
+    public var data: Details
+
+    public struct Details: Sendable, Codable, Equatable {
+        public var kind: String
+        /// Extra structured context (the offending field, limits, ids...).
+        public var context: [String: JSONValue]?
+
+        public init(kind: String, context: [String: JSONValue]? = nil) {
+            self.kind = kind
+            self.context = context
+        }
+    }
+
+    public init(_ kind: RPCErrorKind, _ message: String, context: [String: JSONValue]? = nil) {
+        self.code = kind.code
+        self.message = message
+        self.data = Details(kind: kind.rawValue, context: context)
+    }
+
+    public var kind: RPCErrorKind? { RPCErrorKind(rawValue: data.kind) }
+
+    public var description: String { message }
+}
+
+/// The stable error kinds. New kinds may be added within a protocol version; existing
+/// spellings never change.
+public enum RPCErrorKind: String, Sendable, CaseIterable {
+    case parseError = "parse_error"
+    case invalidRequest = "invalid_request"
+    case methodNotFound = "method_not_found"
+    case invalidParams = "invalid_params"
+    case lineTooLong = "line_too_long"
+    case notFound = "not_found"
+    case conflict = "conflict"
+    case invalidState = "invalid_state"
+    case unauthorized = "unauthorized"
+    case shuttingDown = "shutting_down"
+    case internalError = "internal_error"
+
+    public var code: Int {
+        switch self {
+        case .parseError: -32700
+        case .invalidRequest, .lineTooLong: -32600
+        case .methodNotFound: -32601
+        case .invalidParams: -32602
+        case .internalError: -32603
+        case .notFound: -32004
+        case .conflict: -32009
+        case .invalidState: -32010
+        case .unauthorized: -32001
+        case .shuttingDown: -32003
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/// The version of this build of mlagent.
+public let mlagentVersion = "0.1.0"

@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import MLAgentProtocol
+
+/// The `jobs` row.
+struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
+    static let databaseTableName = "jobs"
+
+    var id: Int64?
+    var direction: String
+    var guidance: String
+    var agent: String
+    var priority: Int
+    var state: String
+    var attempts: Int
+    var reason: String?
+    var created_at: Date
+    var updated_at: Date
+    var started_at: Date?
+    var finished_at: Date?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var job: Job {
+        Job(
+            id: id ?? 0, direction: direction, guidance: guidance, agent: agent, priority: priority,
+            state: JobState(rawValue: state) ?? .failed, attempts: attempts, reason: reason,
+            createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at)
+    }
+}
+
+/// The `events` row.
+struct EventRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
+    static let databaseTableName = "events"
+
+    var seq: Int64?
+    var time: Date
+    var kind: String
+    var job_id: Int64?
+    var direction: String?
+    var message: String
+    var data: String
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        seq = inserted.rowID
+    }
+
+    var event: Event {
+        let decoded = (try? JSONCoding.decoder.decode([String: JSONValue].self, from: Data(data.utf8))) ?? [:]
+        return Event(
+            seq: seq ?? 0, time: time, kind: kind, jobID: job_id, direction: direction, message: message,
+            data: decoded)
+    }
+}
