@@ -95,7 +95,17 @@ let package = Package(
         ),
         .testTarget(
             name: "MLAgentStoreTests",
-            dependencies: ["MLAgentStore", "MLAgentProtocol"],
+            dependencies: ["MLAgentStore", "MLAgentProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MLAgentDaemonTests",
+            dependencies: [
+                "MLAgentDaemon", "MLAgentProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

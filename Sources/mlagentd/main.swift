@@ -50,6 +50,8 @@ struct MLAgentDCommand: AsyncParsableCommand {
             settings.logLevel = level
         }
 
+        settings = settings.resolvingPaths(against: FileManager.default.currentDirectoryPath)
+
         let useJournal: Bool
         switch settings.logTarget {
         case .journal: useJournal = JournalLogHandler.journaldAvailable

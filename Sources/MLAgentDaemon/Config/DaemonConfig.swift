@@ -69,3 +69,19 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+extension DaemonConfig {
+    /// The same configuration with every relative path made absolute against `directory`.
+    public func resolvingPaths(against directory: String) -> DaemonConfig {
+        func absolute(_ path: String) -> String {
+            let expanded = (path as NSString).expandingTildeInPath
+            let joined = expanded.hasPrefix("/") ? expanded : (directory as NSString).appendingPathComponent(expanded)
+            return (joined as NSString).standardizingPath
+        }
+        var copy = self
+        copy.socketPath = absolute(socketPath)
+        copy.stateDir = absolute(stateDir)
+        copy.workspace = absolute(workspace)
+        return copy
+    }
+}

@@ -1,0 +1,93 @@
+# mlagent — build, test, demo, install.
+#   make test    install what is missing, build, run every test
+#   make demo    run mlagentd in the foreground with state under ./.mlagent/
+#   make bench   release-mode benchmarks (figures in README.md)
+#   make install PREFIX=/usr DESTDIR=/tmp/pkg
+
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR ?= $(PREFIX)/share/doc/mlagent
+STATEDIR ?= /var/lib/mlagent
+RUNDIR ?= /run/mlagent
+
+SWIFT ?= swift
+DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd
+STATE := $(CURDIR)/.mlagent
+
+.PHONY: all build release deps test demo bench install uninstall clean stop
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install a Swift 6 toolchain"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product mlagentd
+	$(SWIFT) build -c release --product mlagentctl
+
+test: deps
+	$(SWIFT) build --build-tests
+	MLAGENT_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --skip-build
+
+demo: release
+	@mkdir -p $(STATE)
+	@echo "mlagentd: state in $(STATE); in another terminal try:"
+	@echo "  export PATH=\"$$($(SWIFT) build -c release --show-bin-path):\$$PATH\""
+	@echo "  mlagentctl status; mlagentctl enqueue catboost-tuning; mlagentctl tail -f"
+	@echo "Ctrl-C stops the daemon."
+	"$$($(SWIFT) build -c release --show-bin-path)/mlagentd" --state-dir $(STATE) --socket $(STATE)/mlagentd.sock --workspace $(STATE)/workspace
+
+stop:
+	@if [ -f $(STATE)/mlagentd.lock ] && pid=$$(cat $(STATE)/mlagentd.lock) && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
+	  kill -TERM $$pid && echo "stopped mlagentd (pid $$pid)"; else echo "mlagentd is not running under $(STATE)"; fi
+
+bench: deps
+	$(SWIFT) build -c release --product mlagentd
+	$(SWIFT) build -c release --product mlagent-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/mlagent-bench" --daemon "$$($(SWIFT) build -c release --show-bin-path)/mlagentd"
+
+install: release
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/mlagent $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+	  install -m 0755 "$$bin/mlagentd" "$$bin/mlagentctl" $(DESTDIR)$(BINDIR)/
+	sed -e 's|^socket = .*|socket = "$(RUNDIR)/mlagentd.sock"|' \
+	    -e 's|^state_dir = .*|state_dir = "$(STATEDIR)"|' \
+	    -e 's|^workspace = .*|workspace = "$(STATEDIR)/workspace"|' \
+	    config/mlagentd.toml > $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml.new
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml ]; then \
+	  echo "keeping existing $(SYSCONFDIR)/mlagent/mlagentd.toml; new defaults in mlagentd.toml.new"; \
+	else mv $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml.new $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml; fi
+	sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/etc|$(SYSCONFDIR)|g' \
+	  systemd/mlagentd.service > $(DESTDIR)$(UNITDIR)/mlagentd.service
+	install -m 0644 systemd/mlagentd.socket $(DESTDIR)$(UNITDIR)/mlagentd.socket
+	install -m 0644 systemd/mlagent.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/mlagent.conf
+	install -m 0644 systemd/mlagent.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/mlagent.conf
+	install -m 0644 README.md docs/protocol.md $(DESTDIR)$(DOCDIR)/
+	@echo "installed; as root: systemd-sysusers; systemctl daemon-reload; systemctl enable --now mlagentd.socket"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mlagentd $(DESTDIR)$(BINDIR)/mlagentctl \
+	  $(DESTDIR)$(UNITDIR)/mlagentd.service $(DESTDIR)$(UNITDIR)/mlagentd.socket \
+	  $(DESTDIR)$(SYSUSERSDIR)/mlagent.conf $(DESTDIR)$(TMPFILESDIR)/mlagent.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf .build

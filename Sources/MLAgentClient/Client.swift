@@ -1,0 +1,70 @@
+public import MLAgentProtocol
+
+/// Typed calls over a `Connection`, one per protocol method.
+public final class Client {
+    public let connection: Connection
+
+    public init(connection: Connection) {
+        self.connection = connection
+    }
+
+    /// Connects using the standard socket lookup (see `SocketLocator`).
+    public convenience init(socket explicit: String? = nil, timeout: Duration? = .seconds(30)) throws {
+        let (path, source) = SocketLocator.resolve(explicit: explicit)
+        self.init(connection: try Connection(path: path, source: source, timeout: timeout))
+    }
+
+    public func status() throws -> DaemonStatus {
+        try connection.call(Method.status, as: DaemonStatus.self)
+    }
+
+    public func enqueue(_ params: EnqueueParams) throws -> Job {
+        try connection.call(Method.enqueue, params: params, as: Job.self)
+    }
+
+    public func list(state: JobState? = nil, limit: Int? = nil) throws -> [Job] {
+        try connection.call(Method.list, params: ListParams(state: state, limit: limit), as: JobList.self).jobs
+    }
+
+    public func show(id: Int64) throws -> Job {
+        try connection.call(Method.show, params: JobIDParams(id: id), as: Job.self)
+    }
+
+    public func cancel(id: Int64, reason: String? = nil) throws -> Job {
+        try connection.call(Method.cancel, params: JobIDParams(id: id, reason: reason), as: Job.self)
+    }
+
+    public func pause() throws -> PauseState {
+        try connection.call(Method.pause, as: PauseState.self)
+    }
+
+    public func resume() throws -> PauseState {
+        try connection.call(Method.resume, as: PauseState.self)
+    }
+
+    public func events(since: Int64 = 0, job: Int64? = nil, limit: Int? = nil) throws -> EventList {
+        try connection.call(Method.eventsList, params: EventsParams(since: since, job: job, limit: limit), as: EventList.self)
+    }
+
+    /// Starts a subscription; read events with `nextEvent()`.
+    public func subscribe(since: Int64? = nil, job: Int64? = nil) throws -> SubscribeResult {
+        try connection.call(Method.eventsSubscribe, params: EventsParams(since: since, job: job), as: SubscribeResult.self)
+    }
+
+    public enum StreamItem: Sendable {
+        case event(Event)
+        case overflow(OverflowNotice)
+    }
+
+    /// The next event (or overflow notice) of a subscription.
+    public func nextEvent() throws -> StreamItem {
+        while true {
+            let notification = try connection.nextNotification()
+            switch notification.method {
+            case Method.event: return .event(try notification.params.decode(Event.self))
+            case Method.eventsOverflow: return .overflow(try notification.params.decode(OverflowNotice.self))
+            default: continue
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+public import MLAgentProtocol
+
+/// Errors a client sees. `description` is a one-line message fit for a terminal.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    /// Nothing listens at the socket path.
+    case cannotConnect(path: String, reason: String, source: SocketLocator.Source)
+    /// The daemon answered with a protocol error.
+    case rpc(RPCError)
+    /// The daemon closed the connection.
+    case closed
+    /// The daemon sent something this client does not understand.
+    case protocolViolation(String)
+    case io(String)
+    case timeout
+
+    public var description: String {
+        switch self {
+        case .cannotConnect(let path, let reason, let source):
+            "cannot reach mlagentd at \(path) (\(source.description)): \(reason). Is the daemon running? Start it with `systemctl start mlagentd` or `make demo`, or point --socket / MLAGENT_SOCKET at its socket"
+        case .rpc(let error): error.message
+        case .closed: "mlagentd closed the connection"
+        case .protocolViolation(let message): "unexpected reply from mlagentd: \(message)"
+        case .io(let message): message
+        case .timeout: "mlagentd did not answer in time"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import MLAgentProtocol
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs.")
+
+    @Option(name: .long, help: "Only jobs in this state: \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var state: JobState?
+
+    @Option(name: .long, help: "At most this many jobs.")
+    var limit: Int?
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let jobs = try options.withClient { try $0.list(state: state, limit: limit) }
+        if options.json { return try options.printJSON(JobList(jobs: jobs)) }
+        if jobs.isEmpty {
+            Output.line(state.map { "no \($0.rawValue) jobs" } ?? "no jobs yet; queue one with `mlagentctl enqueue NAME`")
+            return
+        }
+        let rows = jobs.map { job in
+            [String(job.id), job.state.rawValue, String(job.priority), job.agent, String(job.attempts),
+             Output.time(job.createdAt), Output.direction(job)]
+        }
+        Output.line(Output.table(["ID", "STATE", "PRIO", "AGENT", "TRIES", "CREATED", "DIRECTION"], rows))
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one job.")
+
+    @Argument(help: "The job id.")
+    var id: Int64
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let job = try options.withClient { try $0.show(id: id) }
+        if options.json { return try options.printJSON(job) }
+        Output.line("job        \(job.id)")
+        Output.line("direction  \(Output.direction(job))")
+        Output.line("state      \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
+        Output.line("agent      \(job.agent)")
+        Output.line("priority   \(job.priority)")
+        Output.line("attempts   \(job.attempts)")
+        Output.line("created    \(Output.time(job.createdAt))")
+        Output.line("updated    \(Output.time(job.updatedAt))")
+        Output.line("started    \(Output.time(job.startedAt))")
+        Output.line("finished   \(Output.time(job.finishedAt))")
+        if !job.guidance.isEmpty { Output.line("guidance   \(job.guidance)") }
+    }
+}
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a queued, running or interrupted job.")
+
+    @Argument(help: "The job id.")
+    var id: Int64
+
+    @Option(name: .long, help: "Why (recorded in the job and its event).")
+    var reason: String?
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let job = try options.withClient { try $0.cancel(id: id, reason: reason) }
+        if options.json { return try options.printJSON(job) }
+        Output.line("job \(job.id) cancelled (\(Output.direction(job)))")
+    }
+}

@@ -1,0 +1,81 @@
+public import ArgumentParser
+import Foundation
+import MLAgentClient
+public import MLAgentProtocol
+
+/// Flags every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Path of mlagentd's socket.")
+    var socket: String?
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    /// Connects, runs `body`, and turns every failure into a one-line message and exit code.
+    func withClient<T>(timeout: Duration? = .seconds(60), _ body: (Client) throws -> T) throws -> T {
+        do {
+            let client = try Client(socket: socket, timeout: timeout)
+            return try body(client)
+        } catch let error as ClientError {
+            Output.error(error.description)
+            if case .cannotConnect = error { throw ExitCode(69) }
+            throw ExitCode.failure
+        }
+    }
+
+    func printJSON(_ value: some Encodable) throws {
+        let data = try JSONCoding.line(value)
+        Output.line(String(decoding: data, as: UTF8.self))
+    }
+}
+
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data("mlagentctl: \(text)\n".utf8))
+    }
+
+    /// Renders rows as an aligned table with a header.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func render(_ row: [String]) -> String {
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([render(header)] + rows.map(render)).joined(separator: "\n")
+    }
+
+    static func time(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        return Timestamp.format(date)
+    }
+
+    static func duration(seconds: Double) -> String {
+        var remaining = Int(seconds)
+        let days = remaining / 86400
+        remaining %= 86400
+        let hours = remaining / 3600
+        remaining %= 3600
+        let minutes = remaining / 60
+        let secs = remaining % 60
+        if days > 0 { return "\(days)d\(hours)h\(minutes)m" }
+        if hours > 0 { return "\(hours)h\(minutes)m\(secs)s" }
+        if minutes > 0 { return "\(minutes)m\(secs)s" }
+        return "\(secs)s"
+    }
+
+    static func direction(_ job: Job) -> String {
+        job.direction.isEmpty ? "(agent picks)" : job.direction
+    }
+}
+
+extension JobState: ExpressibleByArgument {}

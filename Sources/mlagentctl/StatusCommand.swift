@@ -1,0 +1,23 @@
+import ArgumentParser
+import MLAgentProtocol
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Daemon version, uptime, queue counts by state and pool usage.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let status = try options.withClient { try $0.status() }
+        if options.json { return try options.printJSON(status) }
+        let order: [JobState] = [.queued, .running, .completed, .failed, .cancelled, .interrupted]
+        let queue = order.map { "\(status.queue[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+        Output.line("mlagentd \(status.version) (protocol \(status.protocolVersion)), pid \(status.pid), up \(Output.duration(seconds: status.uptimeSeconds))")
+        Output.line("socket   \(status.socket) (\(status.listen))")
+        Output.line("state    \(status.stateDir)")
+        Output.line("queue    \(queue)")
+        Output.line("pool     \(status.pool.running)/\(status.pool.maxAgents) agents running")
+        Output.line("paused   \(status.paused ? "yes: no new jobs are launched (mlagentctl resume)" : "no")")
+        Output.line("events   last seq \(status.lastSeq)")
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Where the built `mlagentd` and `mlagentctl` live: `$MLAGENT_BIN_DIR` (set by `make test`),
+/// else the package's debug build folder.
+enum Binaries {
+    static var directory: URL {
+        if let dir = ProcessInfo.processInfo.environment["MLAGENT_BIN_DIR"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir)
+        }
+        return repositoryRoot.appendingPathComponent(".build/debug")
+    }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var daemon: URL { directory.appendingPathComponent("mlagentd") }
+    static var ctl: URL { directory.appendingPathComponent("mlagentctl") }
+}
+
+/// A short temporary directory (Unix socket paths are limited to 107 bytes), removed on deinit.
+final class TempDir: @unchecked Sendable {
+    let url: URL
+    var path: String { url.path }
+
+    init(_ label: String = "t") throws {
+        var template = Array("/tmp/mla-\(label)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        url = URL(fileURLWithPath: String(cString: made))
+    }
+
+    func file(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func waitUntil(
+    _ what: String, timeout: Duration = .seconds(20), every: Duration = .milliseconds(20),
+    _ condition: () throws -> Bool
+) throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if (try? condition()) == true { return }
+        Thread.sleep(forTimeInterval: Double(every.components.attoseconds) / 1e18 + Double(every.components.seconds))
+    }
+    if try condition() { return }
+    throw TestFailure("timed out after \(timeout) waiting for \(what)")
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,25 @@
+-- State written by mlagentd 0.1.0 (schema v1). Tests load it to prove old state still opens.
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+INSERT INTO grdb_migrations VALUES('v1');
+CREATE TABLE IF NOT EXISTS "jobs" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "direction" TEXT NOT NULL, "guidance" TEXT NOT NULL DEFAULT '', "agent" TEXT NOT NULL, "priority" INTEGER NOT NULL DEFAULT 0, "state" TEXT NOT NULL CHECK (state IN ('queued','running','completed','failed','cancelled','interrupted')), "attempts" INTEGER NOT NULL DEFAULT 0, "reason" TEXT, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "started_at" DATETIME, "finished_at" DATETIME);
+INSERT INTO jobs VALUES(1,'catboost-tuning','try depth 6-10','claude',0,'queued',0,NULL,'2026-11-27 01:59:08.695','2026-11-27 01:59:08.695',NULL,NULL);
+INSERT INTO jobs VALUES(2,'','','command',0,'queued',0,NULL,'2026-11-27 01:59:08.727','2026-11-27 01:59:08.727',NULL,NULL);
+INSERT INTO jobs VALUES(3,'feature-interactions','','command',3,'cancelled',0,'superseded','2026-11-27 01:59:08.758','2026-11-27 01:59:08.785',NULL,'2026-11-27 01:59:08.785');
+CREATE TABLE IF NOT EXISTS "events" ("seq" INTEGER PRIMARY KEY AUTOINCREMENT, "time" DATETIME NOT NULL, "kind" TEXT NOT NULL, "job_id" INTEGER REFERENCES "jobs"("id"), "direction" TEXT, "message" TEXT NOT NULL, "data" TEXT NOT NULL DEFAULT '{}');
+INSERT INTO events VALUES(1,'2026-11-27 01:59:07.720','daemon.started',NULL,NULL,'mlagentd 0.1.0 started (pid 8885)','{"pid":8885,"version":"0.1.0"}');
+INSERT INTO events VALUES(2,'2026-11-27 01:59:08.695','job.enqueued',1,'catboost-tuning','job 1 enqueued: direction catboost-tuning (agent claude, priority 0)','{"agent":"claude","priority":0,"state":"queued"}');
+INSERT INTO events VALUES(3,'2026-11-27 01:59:08.727','job.enqueued',2,NULL,'job 2 enqueued: an agent-picked direction (agent command, priority 0)','{"agent":"command","priority":0,"state":"queued"}');
+INSERT INTO events VALUES(4,'2026-11-27 01:59:08.758','job.enqueued',3,'feature-interactions','job 3 enqueued: direction feature-interactions (agent command, priority 3)','{"agent":"command","priority":3,"state":"queued"}');
+INSERT INTO events VALUES(5,'2026-11-27 01:59:08.785','job.state',3,'feature-interactions','job 3 queued → cancelled: superseded','{"from":"queued","reason":"superseded","to":"cancelled"}');
+INSERT INTO events VALUES(6,'2026-11-27 01:59:08.811','queue.paused',NULL,NULL,'queue paused: no new jobs will be launched','{}');
+CREATE TABLE IF NOT EXISTS "settings" ("key" TEXT PRIMARY KEY NOT NULL, "value" TEXT NOT NULL);
+INSERT INTO settings VALUES('paused','true');
+DELETE FROM sqlite_sequence;
+INSERT INTO sqlite_sequence VALUES('events',7);
+INSERT INTO sqlite_sequence VALUES('jobs',3);
+CREATE UNIQUE INDEX jobs_direction ON jobs(direction) WHERE direction <> '';
+CREATE INDEX jobs_pick ON jobs(state, priority DESC, id);
+CREATE INDEX events_job ON events(job_id, seq);
+COMMIT;
