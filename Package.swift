@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "mlagent",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mlagentd", targets: ["mlagentd"]),
         .executable(name: "mlagentctl", targets: ["mlagentctl"]),
@@ -85,6 +85,7 @@ let package = Package(
                 "MLAgentProtocol",
                 "MLAgentStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -83,23 +83,47 @@ public final class Connection {
         }
     }
 
-    /// Typed call: encodes `params`, decodes the result as `R`.
-    public func call<R: Decodable>(_ method: String, params: some Encodable, as type: R.Type) throws -> R {
-        let result = try call(method, params: try JSONValue(encoding: params))
-        do {
-            return try result.decode(R.self)
-        } catch {
-            throw ClientError.protocolViolation("\(method) result does not decode as \(R.self): \(error)")
+    /// Typed call: encodes `params` and decodes the result as `R` directly from the line.
+    public func call<P: Encodable & Sendable, R: Decodable>(_ method: String, params: P?, as type: R.Type) throws -> R {
+        let id = RPCID.number(nextID)
+        nextID += 1
+        var data = try JSONCoding.line(RPCTypedRequest(id: id, method: method, params: params))
+        data.append(UInt8(ascii: "\n"))
+        try sendRaw(Array(data))
+        while true {
+            guard let line = try readLine() else { throw ClientError.closed }
+            let reply: RPCTypedReply<R>
+            do {
+                reply = try JSONCoding.decoder.decode(RPCTypedReply<R>.self, from: Data(line))
+            } catch {
+                // Not decodable as R: maybe an error reply or a notification; decode generically.
+                switch try ServerMessage.decode(line) {
+                case .error(let error) where error.id == id || error.id == nil: throw ClientError.rpc(error.error)
+                case .notification(let notification):
+                    pendingNotifications.append(notification)
+                    continue
+                case .result(let result) where result.id == id:
+                    throw ClientError.protocolViolation("\(method) result does not decode as \(R.self): \(error)")
+                default: continue
+                }
+            }
+            if reply.id == nil, reply.method != nil {
+                if case .notification(let notification) = try ServerMessage.decode(line) {
+                    pendingNotifications.append(notification)
+                }
+                continue
+            }
+            if let error = reply.error, reply.id == id || reply.id == nil { throw ClientError.rpc(error) }
+            guard reply.id == id else { continue }
+            guard let result = reply.result else {
+                throw ClientError.protocolViolation("\(method) reply has no result")
+            }
+            return result
         }
     }
 
     public func call<R: Decodable>(_ method: String, as type: R.Type) throws -> R {
-        let result = try call(method, params: nil)
-        do {
-            return try result.decode(R.self)
-        } catch {
-            throw ClientError.protocolViolation("\(method) result does not decode as \(R.self): \(error)")
-        }
+        try call(method, params: Optional<EmptyParams>.none, as: R.self)
     }
 
     /// The next server notification (events during a subscription), blocking until one comes.
@@ -163,3 +187,6 @@ public final class Connection {
         }
     }
 }
+
+/// Encodes as nothing: for typed calls without params.
+public struct EmptyParams: Codable, Sendable {}

@@ -21,7 +21,7 @@ public enum Daemon {
         }
 
         let database = try AppDatabase.open(path: config.databasePath, synchronous: config.synchronous)
-        let core = DaemonCore(config: config, database: database, logger: logger)
+        let core = try DaemonCore(config: config, database: database, logger: logger)
         try await core.store.record(
             kind: EventKind.daemonStarted,
             message: "mlagentd \(mlagentVersion) started (pid \(getpid()))",

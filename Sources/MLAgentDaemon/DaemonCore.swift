@@ -14,12 +14,12 @@ final class DaemonCore: Sendable {
     let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant
 
-    init(config: DaemonConfig, database: AppDatabase, logger: Logger) {
+    init(config: DaemonConfig, database: AppDatabase, logger: Logger) throws {
         self.config = config
         self.logger = logger
         let bus = EventBus()
         self.bus = bus
-        self.store = Store(database: database) { events in
+        self.store = try Store(database: database) { events in
             bus.publish(events)
         }
         self.startedAt = Date()

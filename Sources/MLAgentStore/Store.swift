@@ -9,12 +9,18 @@ public import MLAgentProtocol
 public final class Store: Sendable {
     public let database: AppDatabase
     private let batcher: WriteBatcher
+    private let cache: StoreCache
 
     /// - Parameter onCommit: called after each committed transaction with its events, in
     ///   `seq` order, before any caller of that transaction is resumed.
-    public init(database: AppDatabase, onCommit: @escaping @Sendable ([Event]) -> Void = { _ in }) {
+    public init(database: AppDatabase, onCommit: @escaping @Sendable ([Event]) -> Void = { _ in }) throws {
         self.database = database
-        self.batcher = WriteBatcher(writer: database.writer, onCommit: onCommit)
+        let cache = try StoreCache(reader: database.writer)
+        self.cache = cache
+        self.batcher = WriteBatcher(writer: database.writer) { events in
+            cache.apply(events)
+            onCommit(events)
+        }
     }
 
     /// Runs `operation` inside the next group-commit transaction.
@@ -49,7 +55,8 @@ public final class Store: Sendable {
     static func enqueue(_ request: EnqueueRequest, in context: WriteContext) throws -> Job {
         let db = context.db
         if !request.direction.isEmpty,
-            let existing = try JobRecord.filter(Column("direction") == request.direction).fetchOne(db)
+            // `direction <> ''` lets SQLite use the partial unique index instead of a scan.
+            let existing = try JobRecord.filter(sql: "direction = ? AND direction <> ''", arguments: [request.direction]).fetchOne(db)
         {
             throw RPCError(
                 .conflict,
@@ -142,8 +149,19 @@ public final class Store: Sendable {
         }
     }
 
-    /// Count of jobs per state, with every state present.
-    public func counts() async throws -> [JobState: Int] {
+    /// Count of jobs per state, with every state present (from the in-memory cache).
+    public func counts() -> [JobState: Int] {
+        cache.snapshot.counts
+    }
+
+    /// Counts, last seq and pause flag read together.
+    public func snapshot() -> (counts: [JobState: Int], lastSeq: Int64, paused: Bool) {
+        let snapshot = cache.snapshot
+        return (snapshot.counts, snapshot.lastSeq, snapshot.paused)
+    }
+
+    /// Counts recomputed from SQLite (the cache's source, for tests and checks).
+    public func countsFromDatabase() async throws -> [JobState: Int] {
         try await database.writer.read { db in
             var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
             let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
@@ -169,10 +187,9 @@ public final class Store: Sendable {
         }
     }
 
-    public func lastSeq() async throws -> Int64 {
-        try await database.writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
-        }
+    /// The highest committed event `seq`.
+    public func lastSeq() -> Int64 {
+        cache.snapshot.lastSeq
     }
 
     /// Appends a standalone event (daemon start/stop and the like).
@@ -183,10 +200,8 @@ public final class Store: Sendable {
 
     // MARK: Settings
 
-    public func isPaused() async throws -> Bool {
-        try await database.writer.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'paused'") == "true"
-        }
+    public func isPaused() -> Bool {
+        cache.snapshot.paused
     }
 
     /// Stores the pause flag; records an event only when it changes.

@@ -16,8 +16,8 @@ struct EventsListHandler: RequestHandler {
         guard (1...Self.maxLimit).contains(limit) else {
             throw RPCError(.invalidParams, "limit must be within 1...\(Self.maxLimit), got \(limit)", context: ["field": "limit"])
         }
-        async let lastSeq = core.store.lastSeq()
+        let lastSeq = core.store.lastSeq()
         let events = try await core.store.events(since: since, job: params.job, limit: limit)
-        return EventList(events: events, lastSeq: try await lastSeq)
+        return EventList(events: events, lastSeq: max(lastSeq, events.last?.seq ?? 0))
     }
 }

@@ -8,17 +8,14 @@ struct StatusHandler: RequestHandler {
     let listener: ListenerInfo
 
     func handle(_ params: NoParams, context: RequestContext) async throws -> DaemonStatus {
-        async let counts = core.store.counts()
-        async let paused = core.store.isPaused()
-        async let lastSeq = core.store.lastSeq()
-        let queue = try await counts
+        let snapshot = core.store.snapshot()
         return DaemonStatus(
             version: mlagentVersion, protocolVersion: protocolVersion, pid: getpid(),
             startedAt: Timestamp.format(core.startedAt), uptimeSeconds: (core.uptimeSeconds * 1000).rounded() / 1000,
-            paused: try await paused,
-            queue: Dictionary(uniqueKeysWithValues: queue.map { ($0.key.rawValue, $0.value) }),
-            pool: .init(running: queue[.running] ?? 0, maxAgents: core.config.maxAgents),
-            lastSeq: try await lastSeq, socket: listener.path, listen: listener.mode.rawValue,
+            paused: snapshot.paused,
+            queue: Dictionary(uniqueKeysWithValues: snapshot.counts.map { ($0.key.rawValue, $0.value) }),
+            pool: .init(running: snapshot.counts[.running] ?? 0, maxAgents: core.config.maxAgents),
+            lastSeq: snapshot.lastSeq, socket: listener.path, listen: listener.mode.rawValue,
             stateDir: core.config.stateDir)
     }
 }

@@ -253,8 +253,9 @@ final class ControlServer: Service {
             return nil
         }
         do {
-            let result = try await entry(line, context)
-            if let id { try await writer.send(RPCResult(id: id, result: result)) }
+            // Requests without an id are notifications: run them, send nothing back.
+            let reply = try await entry(line, id ?? .number(0), context)
+            if id != nil { try await writer.sendLine(reply) }
         } catch let error as RPCError {
             try await reply(id: id, error: error, writer: writer)
         } catch {
@@ -306,18 +307,12 @@ final class ControlServer: Service {
         }
         // Register first, then read the log: nothing committed in between can be missed.
         let subscription = core.bus.subscribe(capacity: core.config.subscriberBuffer, job: params.job)
-        let lastSeq: Int64
-        do {
-            lastSeq = try await core.store.lastSeq()
-        } catch {
-            core.bus.unsubscribe(subscription)
-            throw error
-        }
+        let lastSeq = core.store.lastSeq()
         let since = params.since ?? lastSeq
         state.setSubscribed(true)
         if let id {
             try await writer.send(
-                RPCResult(id: id, result: try JSONValue(encoding: SubscribeResult(subscribed: true, since: since, lastSeq: lastSeq))))
+                RPCTypedResult(id: id, result: SubscribeResult(subscribed: true, since: since, lastSeq: lastSeq)))
         }
         return StartedSubscription(subscription: subscription, since: since, job: params.job)
     }
@@ -331,7 +326,7 @@ final class ControlServer: Service {
             while true {
                 let events = try await core.store.events(since: last, job: started.job, limit: page)
                 for event in events {
-                    try await writer.send(RPCNotification(method: Method.event, params: try JSONValue(encoding: event)))
+                    try await writer.send(EventNotification(params: event))
                     last = event.seq
                 }
                 if events.count < page { return }
@@ -342,7 +337,7 @@ final class ControlServer: Service {
             switch await started.subscription.next() {
             case .event(let event):
                 guard event.seq > last else { continue }
-                try await writer.send(RPCNotification(method: Method.event, params: try JSONValue(encoding: event)))
+                try await writer.send(EventNotification(params: event))
                 last = event.seq
             case .overflow(let dropped):
                 logger.notice("event subscriber fell behind; catching up from the log", metadata: ["dropped": "\(dropped)"])
@@ -363,8 +358,22 @@ struct LineWriter: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     func send(_ value: some Encodable) async throws {
-        var data = try JSONCoding.line(value)
-        data.append(UInt8(ascii: "\n"))
-        try await outbound.write(ByteBuffer(bytes: data))
+        try await sendLine(try JSONCoding.line(value))
     }
+
+    /// Writes an already encoded JSON line, adding the newline.
+    func sendLine(_ data: Data) async throws {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(data.count + 1)
+        buffer.writeBytes(data)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        try await outbound.write(buffer)
+    }
+}
+
+/// The `event` notification, encoded straight from the event.
+struct EventNotification: Encodable, Sendable {
+    var jsonrpc = "2.0"
+    var method = Method.event
+    var params: Event
 }

@@ -3,7 +3,9 @@ import MLAgentProtocol
 
 /// Maps method names to handlers and turns a raw request line into a reply.
 struct RequestRouter: Sendable {
-    typealias Entry = @Sendable (_ line: Data, _ context: RequestContext) async throws -> JSONValue
+    /// Decodes the params from the request line, runs the handler and encodes the whole reply
+    /// line for `id` in one pass.
+    typealias Entry = @Sendable (_ line: Data, _ id: RPCID, _ context: RequestContext) async throws -> Data
 
     private var entries: [String: Entry] = [:]
     private(set) var operatorOnly: Set<String> = []
@@ -12,7 +14,7 @@ struct RequestRouter: Sendable {
 
     mutating func register<H: RequestHandler>(_ handler: H) {
         if H.operatorOnly { operatorOnly.insert(H.method) }
-        entries[H.method] = { line, context in
+        entries[H.method] = { line, id, context in
             let params: H.Params
             do {
                 let envelope = try JSONCoding.decoder.decode(ParamsEnvelope<H.Params>.self, from: line)
@@ -27,7 +29,7 @@ struct RequestRouter: Sendable {
                 throw RPCError(.invalidParams, "\(H.method): \(DecodingErrorText.describe(error))")
             }
             let output = try await handler.handle(params, context: context)
-            return try JSONValue(encoding: output)
+            return try JSONCoding.line(RPCTypedResult(id: id, result: output))
         }
     }
 

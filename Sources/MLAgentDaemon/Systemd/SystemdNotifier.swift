@@ -20,7 +20,7 @@ final class SystemdNotifier: Service {
     func run() async throws {
         var iterator = ready.makeAsyncIterator()
         guard await iterator.next() != nil else { return }
-        let readyState = "READY=1\nMAINPID=\(getpid())\nSTATUS=\(await statusLine())"
+        let readyState = "READY=1\nMAINPID=\(getpid())\nSTATUS=\(statusLine())"
         SystemdNotify.send(readyState)
         logger.info("ready", metadata: ["uptime_ms": "\(Int(core.uptimeSeconds * 1000))"])
 
@@ -39,7 +39,7 @@ final class SystemdNotifier: Service {
                 if watchdog != nil { SystemdNotify.send("WATCHDOG=1") }
                 if clock.now >= nextStatus {
                     nextStatus = clock.now + statusEvery
-                    let line = await self.statusLine()
+                    let line = self.statusLine()
                     if line != lastStatus {
                         SystemdNotify.send("STATUS=\(line)")
                         lastStatus = line
@@ -52,9 +52,8 @@ final class SystemdNotifier: Service {
         logger.info("stopping")
     }
 
-    func statusLine() async -> String {
-        guard let counts = try? await core.store.counts() else { return "running" }
-        let paused = (try? await core.store.isPaused()) ?? false
+    func statusLine() -> String {
+        let (counts, _, paused) = core.store.snapshot()
         return "\(counts[.queued] ?? 0) queued, \(counts[.running] ?? 0)/\(core.config.maxAgents) running, "
             + "\(counts[.completed] ?? 0) completed, \(counts[.failed] ?? 0) failed"
             + (paused ? " (paused)" : "")

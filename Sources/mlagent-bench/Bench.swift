@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import MLAgentClient
+import MLAgentProtocol
+import MLAgentStore
+
+/// Release-mode benchmark of the foundation: durable enqueue throughput and `status`
+/// round-trip latency over the socket, daemon RSS, and time to READY=1, with an in-process
+/// SQLite baseline measured in the same run.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlagent-bench", abstract: "Benchmark mlagentd (run `make bench`).")
+
+    @Option(help: "Path of the mlagentd binary to measure.")
+    var daemon: String
+
+    @Option(help: "Enqueues per scenario.")
+    var enqueues = 20_000
+
+    @Option(help: "status calls per scenario.")
+    var statusCalls = 20_000
+
+    @Option(help: "Client counts to measure, comma-separated.")
+    var clients = "1,8"
+
+    @Flag(help: "Print the figures as one JSON object.")
+    var json = false
+
+    func run() throws {
+        let clientCounts = clients.split(separator: ",").compactMap { Int($0) }
+        let dir = try TempDirectory()
+        var figures: [String: Double] = [:]
+        var report: [String] = []
+
+        // Baseline: the same rows (a job and its event) written in-process, one durable
+        // transaction each, synchronous=FULL in WAL mode: what a daemon without group
+        // commit could at best acknowledge.
+        let baseline = try Baseline.durableSingleWriter(path: dir.file("baseline.sqlite3"), rows: min(enqueues, 5000))
+        figures["baseline_durable_tx_per_s"] = baseline
+        report.append(String(format: "baseline  in-process SQLite, one durable tx per enqueue   %9.0f /s", baseline))
+
+        let notify = try NotifyListener(path: dir.file("notify.sock"))
+        let socket = dir.file("d.sock")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: daemon)
+        process.arguments = ["--state-dir", dir.file("state"), "--socket", socket, "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["NOTIFY_SOCKET"] = notify.path
+        process.environment = environment
+        let spawned = ContinuousClock.now
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try notify.waitForReady()
+        let readyMS = (ContinuousClock.now - spawned).milliseconds
+        figures["ready_ms"] = readyMS
+        Thread.sleep(forTimeInterval: 0.5)
+        let idleRSS = rssMB(process.processIdentifier)
+        figures["rss_idle_mb"] = idleRSS
+        report.append(String(format: "startup   READY=1 after spawn                                %9.1f ms", readyMS))
+        report.append(String(format: "memory    RSS idle                                           %9.1f MB", idleRSS))
+
+        var peakRSS = idleRSS
+        var prefix = 0
+        for count in clientCounts {
+            let rate = try enqueueThroughput(socket: socket, clients: count, total: enqueues, prefix: prefix)
+            prefix += 1
+            peakRSS = max(peakRSS, rssMB(process.processIdentifier))
+            figures["enqueue_per_s_\(count)c"] = rate
+            report.append(
+                String(
+                    format: "enqueue   %d client%@, durable acks                          %9.0f /s  (%.1fx baseline)",
+                    count, count == 1 ? " " : "s", rate, rate / baseline))
+        }
+        for count in clientCounts {
+            let latencies = try statusLatencies(socket: socket, clients: count, total: statusCalls)
+            peakRSS = max(peakRSS, rssMB(process.processIdentifier))
+            let p50 = percentile(latencies, 0.50)
+            let p99 = percentile(latencies, 0.99)
+            figures["status_p50_ms_\(count)c"] = p50
+            figures["status_p99_ms_\(count)c"] = p99
+            report.append(
+                String(format: "status    %d client%@, round trip p50 / p99              %7.3f / %.3f ms", count, count == 1 ? " " : "s", p50, p99))
+        }
+        figures["rss_peak_mb"] = peakRSS
+        report.append(String(format: "memory    RSS after load                                     %9.1f MB", peakRSS))
+
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("mlagent-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(enqueues) enqueues and \(statusCalls) status calls per scenario")
+            report.forEach { print($0) }
+        }
+    }
+
+    func enqueueThroughput(socket: String, clients: Int, total: Int, prefix: Int) throws -> Double {
+        let perClient = total / clients
+        let errors = Counter()
+        let start = ContinuousClock.now
+        runConcurrently(clients) { index in
+            do {
+                let client = Client(connection: try Connection(path: socket))
+                for item in 0..<perClient {
+                    _ = try client.enqueue(EnqueueParams(direction: "b\(prefix)-\(index)-\(item)", guidance: "benchmark"))
+                }
+            } catch { errors.add("\(error)") }
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        if let error = errors.first { throw ValidationError("enqueue failed: \(error)") }
+        return Double(perClient * clients) / seconds
+    }
+
+    func statusLatencies(socket: String, clients: Int, total: Int) throws -> [Double] {
+        let perClient = total / clients
+        let results = Counter()
+        runConcurrently(clients) { _ in
+                do {
+                    let client = Client(connection: try Connection(path: socket))
+                    var samples: [Double] = []
+                    samples.reserveCapacity(perClient)
+                    for _ in 0..<min(200, perClient) { _ = try client.status() }  // warm-up
+                    for _ in 0..<perClient {
+                        let begin = ContinuousClock.now
+                        _ = try client.status()
+                        samples.append((ContinuousClock.now - begin).milliseconds)
+                    }
+                    results.add(samples)
+                } catch { results.add("\(error)") }
+        }
+        if let error = results.first { throw ValidationError("status failed: \(error)") }
+        return results.samples
+    }
+
+    /// Runs `body` on `count` dedicated threads (blocking clients) and waits for all.
+    func runConcurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let done = DispatchGroup()
+        for index in 0..<count {
+            done.enter()
+            Thread {
+                body(index)
+                done.leave()
+            }.start()
+        }
+        done.wait()
+    }
+
+    func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]
+    }
+
+    func rssMB(_ pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [String] = []
+    private var all: [Double] = []
+    func add(_ error: String) { lock.withLock { errors.append(error) } }
+    func add(_ values: [Double]) { lock.withLock { all += values } }
+    var first: String? { lock.withLock { errors.first } }
+    var samples: [Double] { lock.withLock { all } }
+}
+
+enum Baseline {
+    static func durableSingleWriter(path: String, rows: Int) throws -> Double {
+        let database = try AppDatabase.open(path: path, synchronous: .full)
+        let start = ContinuousClock.now
+        for index in 0..<rows {
+            try database.writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs(direction, guidance, agent, priority, state, attempts, created_at, updated_at)
+                        VALUES (?, 'benchmark', 'command', 0, 'queued', 0, ?, ?)
+                        """, arguments: ["base-\(index)", Date(), Date()])
+                try db.execute(
+                    sql: "INSERT INTO events(time, kind, job_id, direction, message, data) VALUES (?, 'job.enqueued', ?, ?, 'enqueued', '{}')",
+                    arguments: [Date(), db.lastInsertedRowID, "base-\(index)"])
+            }
+        }
+        return Double(rows) / (ContinuousClock.now - start).seconds
+    }
+}
+
+final class TempDirectory {
+    let path: String
+    init() throws {
+        var template = Array("/tmp/mla-bench-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ValidationError("mkdtemp failed") }
+        path = String(cString: made)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Receives sd_notify datagrams, as systemd would.
+final class NotifyListener {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8) + [0]) }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw ValidationError("cannot bind \(path)") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func waitForReady() throws {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw ValidationError("mlagentd did not send READY=1 within 10 s") }
+            if String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").contains("READY=1") { return }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Double { seconds * 1000 }
+}
