@@ -25,7 +25,9 @@ public final class WriteContext {
             seq: nil, time: now, kind: kind, job_id: jobID,
             direction: direction.flatMap { $0.isEmpty ? nil : $0 }, message: message, data: json)
         try record.insert(db)
-        let event = record.event
+        let event = Event(
+            seq: record.seq ?? db.lastInsertedRowID, time: now, kind: kind, jobID: jobID, direction: record.direction,
+            message: message, data: data)
         events.append(event)
         return event
     }
