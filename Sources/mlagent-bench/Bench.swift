@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Client counts to measure, comma-separated.")
     var clients = "1,8"
 
+    @Option(help: "Runs of each scenario; the median is reported (the machine may be noisy).")
+    var repeats = 3
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
@@ -37,7 +40,9 @@ struct Bench: ParsableCommand {
         // Baseline: the same rows (a job and its event) written in-process, one durable
         // transaction each, synchronous=FULL in WAL mode: what a daemon without group
         // commit could at best acknowledge.
-        let baseline = try Baseline.durableSingleWriter(path: dir.file("baseline.sqlite3"), rows: min(enqueues, 5000))
+        let baseline = try median((0..<repeats).map { run in
+            try Baseline.durableSingleWriter(path: dir.file("baseline-\(run).sqlite3"), rows: min(enqueues, 5000))
+        })
         figures["baseline_durable_tx_per_s"] = baseline
         report.append(String(format: "baseline  in-process SQLite, one durable tx per enqueue   %9.0f /s", baseline))
 
@@ -60,15 +65,21 @@ struct Bench: ParsableCommand {
         figures["ready_ms"] = readyMS
         Thread.sleep(forTimeInterval: 0.5)
         let idleRSS = rssMB(process.processIdentifier)
+        let idleAnon = rssMB(process.processIdentifier, field: "RssAnon:")
         figures["rss_idle_mb"] = idleRSS
+        figures["rss_anon_idle_mb"] = idleAnon
         report.append(String(format: "startup   READY=1 after spawn                                %9.1f ms", readyMS))
-        report.append(String(format: "memory    RSS idle                                           %9.1f MB", idleRSS))
+        report.append(String(format: "memory    RSS idle                                           %9.1f MB  (%.1f MB anonymous, the rest shared library pages)", idleRSS, idleAnon))
 
         var peakRSS = idleRSS
         var prefix = 0
         for count in clientCounts {
-            let rate = try enqueueThroughput(socket: socket, clients: count, total: enqueues, prefix: prefix)
-            prefix += 1
+            var rates: [Double] = []
+            for _ in 0..<repeats {
+                rates.append(try enqueueThroughput(socket: socket, clients: count, total: enqueues, prefix: prefix))
+                prefix += 1
+            }
+            let rate = median(rates)
             peakRSS = max(peakRSS, rssMB(process.processIdentifier))
             figures["enqueue_per_s_\(count)c"] = rate
             report.append(
@@ -77,10 +88,16 @@ struct Bench: ParsableCommand {
                     count, count == 1 ? " " : "s", rate, rate / baseline))
         }
         for count in clientCounts {
-            let latencies = try statusLatencies(socket: socket, clients: count, total: statusCalls)
+            var p50s: [Double] = []
+            var p99s: [Double] = []
+            for _ in 0..<repeats {
+                let latencies = try statusLatencies(socket: socket, clients: count, total: statusCalls)
+                p50s.append(percentile(latencies, 0.50))
+                p99s.append(percentile(latencies, 0.99))
+            }
             peakRSS = max(peakRSS, rssMB(process.processIdentifier))
-            let p50 = percentile(latencies, 0.50)
-            let p99 = percentile(latencies, 0.99)
+            let p50 = median(p50s)
+            let p99 = median(p99s)
             figures["status_p50_ms_\(count)c"] = p50
             figures["status_p99_ms_\(count)c"] = p99
             report.append(
@@ -93,7 +110,7 @@ struct Bench: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("mlagent-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(enqueues) enqueues and \(statusCalls) status calls per scenario")
+            print("mlagent-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(enqueues) enqueues and \(statusCalls) status calls per scenario, median of \(repeats) runs")
             report.forEach { print($0) }
         }
     }
@@ -149,15 +166,17 @@ struct Bench: ParsableCommand {
         done.wait()
     }
 
+    func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
+
     func percentile(_ values: [Double], _ p: Double) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]
     }
 
-    func rssMB(_ pid: Int32) -> Double {
+    func rssMB(_ pid: Int32, field: String = "VmRSS:") -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
             return kb / 1024
         }
