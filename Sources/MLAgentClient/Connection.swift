@@ -20,22 +20,13 @@ public final class Connection {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         guard fd >= 0 else { throw ClientError.io("socket(): \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
+        guard path.utf8.count <= UnixSocketAddress.maxPathBytes else {
             Glibc.close(fd)
             throw ClientError.cannotConnect(
-                path: path, reason: "path is longer than the \(capacity - 1) bytes a Unix socket allows", source: source)
+                path: path, reason: "path is longer than the \(UnixSocketAddress.maxPathBytes) bytes a Unix socket allows",
+                source: source)
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8) + [0])
-        }
-        let result = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let result = UnixSocketAddress.connect(fd, path: path)
         if result != 0 {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)

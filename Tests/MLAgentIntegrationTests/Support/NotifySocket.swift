@@ -1,4 +1,5 @@
 import Foundation
+import MLAgentClient
 
 /// A fake service manager: a datagram socket that collects what the daemon sends through
 /// `sd_notify` (`READY=1`, `STATUS=…`, `WATCHDOG=1`, `STOPPING=1`).
@@ -10,18 +11,7 @@ final class NotifySocket: @unchecked Sendable {
 
     init(path: String) throws {
         self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0 else { throw TestFailure("cannot bind notify socket \(path)") }
-        var timeout = timeval(tv_sec: 0, tv_usec: 20_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        fd = try UnixSocketAddress.boundDatagramSocket(path: path, receiveTimeout: timeval(tv_sec: 0, tv_usec: 20_000))
     }
 
     deinit { close(fd) }
