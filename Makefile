@@ -13,11 +13,13 @@ UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/syste
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 DOCDIR ?= $(PREFIX)/share/doc/mlagent
+SHAREDIR ?= $(PREFIX)/share/mlagent
+DATADIR ?= $(SHAREDIR)/data
 STATEDIR ?= /var/lib/mlagent
 RUNDIR ?= /run/mlagent
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd
+DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd git bubblewrap
 STATE := $(CURDIR)/.mlagent
 
 .PHONY: all build release deps test demo bench install uninstall clean stop
@@ -52,7 +54,7 @@ demo: release
 	@echo "  export PATH=\"$$($(SWIFT) build -c release --show-bin-path):\$$PATH\""
 	@echo "  mlagentctl status; mlagentctl enqueue catboost-tuning; mlagentctl tail -f"
 	@echo "Ctrl-C stops the daemon."
-	"$$($(SWIFT) build -c release --show-bin-path)/mlagentd" --state-dir $(STATE) --socket $(STATE)/mlagentd.sock --workspace $(STATE)/workspace
+	"$$($(SWIFT) build -c release --show-bin-path)/mlagentd" --state-dir $(STATE) --socket $(STATE)/mlagentd.sock
 
 stop:
 	@if [ -f $(STATE)/mlagentd.lock ] && pid=$$(cat $(STATE)/mlagentd.lock) && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
@@ -71,6 +73,8 @@ install: release
 	sed -e 's|^socket = .*|socket = "$(RUNDIR)/mlagentd.sock"|' \
 	    -e 's|^state_dir = .*|state_dir = "$(STATEDIR)"|' \
 	    -e 's|^workspace = .*|workspace = "$(STATEDIR)/workspace"|' \
+	    -e 's|^data_dir = .*|data_dir = "$(DATADIR)"|' \
+	    -e 's|^prompts_dir = .*|prompts_dir = "$(SHAREDIR)/prompts"|' \
 	    config/mlagentd.toml > $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml.new
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mlagent/mlagentd.toml ]; then \
 	  echo "keeping existing $(SYSCONFDIR)/mlagent/mlagentd.toml; new defaults in mlagentd.toml.new"; \
@@ -81,13 +85,16 @@ install: release
 	install -m 0644 systemd/mlagent.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/mlagent.conf
 	install -m 0644 systemd/mlagent.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/mlagent.conf
 	install -m 0644 README.md docs/protocol.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(SHAREDIR)/prompts $(DESTDIR)$(DATADIR)
+	install -m 0644 config/prompts/*.md $(DESTDIR)$(SHAREDIR)/prompts/
+	install -m 0644 data/* $(DESTDIR)$(DATADIR)/
 	@echo "installed; as root: systemd-sysusers; systemctl daemon-reload; systemctl enable --now mlagentd.socket"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mlagentd $(DESTDIR)$(BINDIR)/mlagentctl \
 	  $(DESTDIR)$(UNITDIR)/mlagentd.service $(DESTDIR)$(UNITDIR)/mlagentd.socket \
 	  $(DESTDIR)$(SYSUSERSDIR)/mlagent.conf $(DESTDIR)$(TMPFILESDIR)/mlagent.conf
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -rf .build

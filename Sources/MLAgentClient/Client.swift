@@ -46,6 +46,34 @@ public final class Client {
         try connection.call(Method.eventsList, params: EventsParams(since: since, job: job, limit: limit), as: EventList.self)
     }
 
+    public func declare(name: String, rationale: String) throws -> Direction {
+        try connection.call(Method.directionDeclare, params: DeclareParams(name: name, rationale: rationale), as: Direction.self)
+    }
+
+    public func finish(learnings: String) throws -> Direction {
+        try connection.call(Method.directionFinish, params: FinishParams(learnings: learnings), as: Direction.self)
+    }
+
+    public func directions() throws -> [Direction] {
+        try connection.call(Method.directionList, as: DirectionList.self).directions
+    }
+
+    public func logs(id: Int64, offset: Int64? = nil, limit: Int? = nil) throws -> LogChunk {
+        try connection.call(Method.logs, params: LogsParams(id: id, offset: offset, limit: limit), as: LogChunk.self)
+    }
+
+    public func explore(_ params: ExploreParams) throws -> [Job] {
+        try connection.call(Method.explore, params: params, as: JobList.self).jobs
+    }
+
+    public func stop(now: Bool) throws -> SessionReport {
+        try connection.call(Method.stop, params: StopParams(now: now), as: SessionReport.self)
+    }
+
+    public func continueSession() throws -> PauseState {
+        try connection.call(Method.continue, as: PauseState.self)
+    }
+
     /// Starts a subscription; read events with `nextEvent()`.
     public func subscribe(since: Int64? = nil, job: Int64? = nil) throws -> SubscribeResult {
         try connection.call(Method.eventsSubscribe, params: EventsParams(since: since, job: job), as: SubscribeResult.self)

@@ -13,6 +13,8 @@ public final class Connection {
     private var nextID: Int64 = 1
     private var pendingNotifications: [RPCNotification] = []
     private var isClosed = false
+    /// Sent with every typed call: an agent's `MLAGENT_TOKEN`.
+    public var token: String?
 
     /// Connects and reads the server hello. `timeout` bounds each blocking read.
     public init(path: String, source: SocketLocator.Source = .flag, timeout: Duration? = .seconds(30)) throws {
@@ -78,7 +80,7 @@ public final class Connection {
     public func call<P: Encodable & Sendable, R: Decodable>(_ method: String, params: P?, as type: R.Type) throws -> R {
         let id = RPCID.number(nextID)
         nextID += 1
-        var data = try JSONCoding.line(RPCTypedRequest(id: id, method: method, params: params))
+        var data = try JSONCoding.line(RPCTypedRequest(id: id, method: method, params: params, token: token))
         data.append(UInt8(ascii: "\n"))
         try sendRaw(Array(data))
         while true {

@@ -33,8 +33,22 @@ public enum Daemon {
                 "migrations": "\(AppDatabase.migrationNames.joined(separator: ","))",
             ])
 
+        let workspace = try await Workspace.prepare(
+            path: config.workspace, stateDir: config.stateDir, dataDir: config.dataDir, logger: logger)
+        switch config.sandbox {
+        case .bwrap:
+            if let problem = AgentLauncher.checkSandbox() { throw ConfigError(problem) }
+        case .none:
+            logger.warning("sandbox disabled ([sandbox] mode = \"none\"): agents can read every file the daemon's user can, targets included")
+        }
+        let merge = MergeActor(core: core, workspace: workspace)
+        let launcher = AgentLauncher(
+            config: config, socketPath: source.info.path, workspacePath: workspace.path, promptsDir: config.promptsDir)
+        let scheduler = Scheduler(core: core, launcher: launcher, workspace: workspace, merge: merge)
+        let services = AgentServices(scheduler: scheduler, merge: merge, workspace: workspace)
+
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        let server = ControlServer(core: core, source: source) {
+        let server = ControlServer(core: core, source: source, services: services) {
             readyContinuation.yield()
             readyContinuation.finish()
         }
@@ -43,6 +57,10 @@ public enum Daemon {
             configuration: .init(
                 services: [
                     .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: merge, successTerminationBehavior: .ignore,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: scheduler, successTerminationBehavior: .ignore,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: notifier, successTerminationBehavior: .ignore),
                 ],

@@ -63,4 +63,13 @@ public enum EventKind {
     public static let jobState = "job.state"
     public static let queuePaused = "queue.paused"
     public static let queueResumed = "queue.resumed"
+    public static let agentStarted = "agent.started"
+    public static let agentKilled = "agent.killed"
+    public static let agentStalled = "agent.stalled"
+    public static let directionDeclared = "direction.declared"
+    public static let directionFinished = "direction.finished"
+    public static let directionLanded = "direction.landed"
+    public static let jobArchived = "job.archived"
+    public static let intentFailed = "intent.failed"
+    public static let sessionReport = "session.report"
 }

@@ -36,11 +36,14 @@ public struct RPCTypedRequest<Params: Encodable & Sendable>: Encodable, Sendable
     public var id: RPCID
     public var method: String
     public var params: Params?
+    /// The job token of an agent (`MLAGENT_TOKEN`); absent for operator calls.
+    public var token: String?
 
-    public init(id: RPCID, method: String, params: Params?) {
+    public init(id: RPCID, method: String, params: Params?, token: String? = nil) {
         self.id = id
         self.method = method
         self.params = params
+        self.token = token
     }
 }
 

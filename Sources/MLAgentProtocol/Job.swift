@@ -21,6 +21,8 @@ public enum JobState: String, Sendable, Codable, CaseIterable, Comparable {
         switch (self, next) {
         case (.queued, .running), (.queued, .cancelled): true
         case (.running, .completed), (.running, .failed), (.running, .cancelled), (.running, .interrupted): true
+        // A failed attempt that will be retried goes back to the queue.
+        case (.running, .queued): true
         case (.interrupted, .queued), (.interrupted, .running), (.interrupted, .failed), (.interrupted, .cancelled): true
         default: false
         }
@@ -47,11 +49,17 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     public var updatedAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The agent's process id while it runs.
+    public var pid: Int32?
+    /// The agent's git worktree while it runs.
+    public var worktree: String?
+    /// The agent's stdout/stderr log (`mlagentctl logs`).
+    public var logPath: String?
 
     public init(
         id: Int64, direction: String, guidance: String, agent: String, priority: Int,
         state: JobState, attempts: Int, reason: String?, createdAt: Date, updatedAt: Date,
-        startedAt: Date?, finishedAt: Date?
+        startedAt: Date?, finishedAt: Date?, pid: Int32? = nil, worktree: String? = nil, logPath: String? = nil
     ) {
         self.id = id
         self.direction = direction
@@ -65,6 +73,9 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         self.updatedAt = updatedAt
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.pid = pid
+        self.worktree = worktree
+        self.logPath = logPath
     }
 
     enum CodingKeys: String, CodingKey {
@@ -73,6 +84,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case updatedAt = "updated_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case pid, worktree
+        case logPath = "log_path"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -89,6 +102,9 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
         try c.encode(startedAt.map(Timestamp.format), forKey: .startedAt)
         try c.encode(finishedAt.map(Timestamp.format), forKey: .finishedAt)
+        try c.encodeIfPresent(pid, forKey: .pid)
+        try c.encodeIfPresent(worktree, forKey: .worktree)
+        try c.encodeIfPresent(logPath, forKey: .logPath)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,6 +121,9 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         updatedAt = try Timestamp.parse(c.decode(String.self, forKey: .updatedAt))
         startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt).map(Timestamp.parse)
         finishedAt = try c.decodeIfPresent(String.self, forKey: .finishedAt).map(Timestamp.parse)
+        pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
+        worktree = try c.decodeIfPresent(String.self, forKey: .worktree)
+        logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
     }
 }
 

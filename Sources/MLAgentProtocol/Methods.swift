@@ -10,6 +10,13 @@ public enum Method {
     public static let resume = "queue.resume"
     public static let eventsList = "events.list"
     public static let eventsSubscribe = "events.subscribe"
+    public static let directionDeclare = "direction.declare"
+    public static let directionFinish = "direction.finish"
+    public static let directionList = "direction.list"
+    public static let logs = "job.logs"
+    public static let explore = "session.explore"
+    public static let stop = "session.stop"
+    public static let `continue` = "session.continue"
     /// Server notification carrying one `Event`.
     public static let event = "event"
     /// Server notification: the subscriber fell behind; events resume from `last_seq`.
@@ -195,5 +202,88 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
         case uptimeSeconds = "uptime_seconds"
         case lastSeq = "last_seq"
         case stateDir = "state_dir"
+    }
+}
+
+public struct DeclareParams: Sendable, Codable, Equatable {
+    public var name: String
+    public var rationale: String
+    public init(name: String, rationale: String) {
+        self.name = name
+        self.rationale = rationale
+    }
+}
+
+public struct FinishParams: Sendable, Codable, Equatable {
+    public var learnings: String
+    public init(learnings: String) { self.learnings = learnings }
+}
+
+public struct DirectionList: Sendable, Codable, Equatable {
+    public var directions: [Direction]
+    public init(directions: [Direction]) { self.directions = directions }
+}
+
+public struct LogsParams: Sendable, Codable, Equatable {
+    public var id: Int64
+    /// Byte offset to read from; negative counts from the end (e.g. -4096: the last 4 KiB).
+    public var offset: Int64?
+    public var limit: Int?
+    public init(id: Int64, offset: Int64? = nil, limit: Int? = nil) {
+        self.id = id
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+public struct LogChunk: Sendable, Codable, Equatable {
+    public var jobID: Int64
+    public var offset: Int64
+    public var nextOffset: Int64
+    public var size: Int64
+    public var data: String
+    /// Whether the job is still running (more output may come).
+    public var running: Bool
+
+    public init(jobID: Int64, offset: Int64, nextOffset: Int64, size: Int64, data: String, running: Bool) {
+        self.jobID = jobID
+        self.offset = offset
+        self.nextOffset = nextOffset
+        self.size = size
+        self.data = data
+        self.running = running
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case offset, size, data, running
+        case jobID = "job_id"
+        case nextOffset = "next_offset"
+    }
+}
+
+public struct ExploreParams: Sendable, Codable, Equatable {
+    public var count: Int?
+    public var agent: String?
+    public var guidance: String?
+    public init(count: Int? = nil, agent: String? = nil, guidance: String? = nil) {
+        self.count = count
+        self.agent = agent
+        self.guidance = guidance
+    }
+}
+
+public struct StopParams: Sendable, Codable, Equatable {
+    public var now: Bool?
+    public init(now: Bool? = nil) { self.now = now }
+}
+
+public struct SessionReport: Sendable, Codable, Equatable {
+    public var cancelled: [Int64]
+    public var directions: [Direction]
+    public var summary: String
+    public init(cancelled: [Int64], directions: [Direction], summary: String) {
+        self.cancelled = cancelled
+        self.directions = directions
+        self.summary = summary
     }
 }

@@ -79,6 +79,46 @@ public struct AppDatabase: Sendable {
                 t.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v2") { db in
+            // Agents: each running job has a secret token, a process and a worktree.
+            try db.alter(table: "jobs") { t in
+                t.add(column: "token", .text)
+                t.add(column: "pid", .integer)
+                t.add(column: "worktree", .text)
+                t.add(column: "log_path", .text)
+                t.add(column: "last_seen_at", .datetime)
+                t.add(column: "finished_direction", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX jobs_token ON jobs(token) WHERE token IS NOT NULL")
+            // A direction exists once its name is known: at launch for an enqueued direction,
+            // at `declare` for one the agent picks.
+            try db.create(table: "directions") { t in
+                t.primaryKey("name", .text)
+                t.column("job_id", .integer).notNull().references("jobs")
+                t.column("branch", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("rationale", .text).notNull().defaults(to: "")
+                t.column("guidance", .text).notNull().defaults(to: "")
+                t.column("learnings", .text)
+                t.column("started_at", .datetime).notNull()
+                t.column("finished_at", .datetime)
+            }
+            // Changes to the outside world (git) are recorded here in the same transaction as
+            // the change that needs them, and marked done once carried out.
+            try db.create(table: "intents") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("direction", .text)
+                t.column("job_id", .integer)
+                t.column("payload", .jsonText).notNull().defaults(to: "{}")
+                t.column("state", .text).notNull().defaults(to: "pending")
+                t.column("commit_id", .text)
+                t.column("error", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("done_at", .datetime)
+            }
+            try db.execute(sql: "CREATE INDEX intents_pending ON intents(state, id)")
+        }
         return migrator
     }
 }

@@ -18,6 +18,12 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
     var updated_at: Date
     var started_at: Date?
     var finished_at: Date?
+    var token: String? = nil
+    var pid: Int32? = nil
+    var worktree: String? = nil
+    var log_path: String? = nil
+    var last_seen_at: Date? = nil
+    var finished_direction: Bool = false
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -27,7 +33,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
         Job(
             id: id ?? 0, direction: direction, guidance: guidance, agent: agent, priority: priority,
             state: JobState(rawValue: state) ?? .failed, attempts: attempts, reason: reason,
-            createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at)
+            createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at,
+            pid: pid, worktree: worktree, logPath: log_path)
     }
 }
 

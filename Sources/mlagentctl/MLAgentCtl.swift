@@ -15,6 +15,7 @@ struct MLAgentCtl: ParsableCommand {
         version: mlagentVersion,
         subcommands: [
             StatusCommand.self, EnqueueCommand.self, ListCommand.self, ShowCommand.self, CancelCommand.self,
-            PauseCommand.self, ResumeCommand.self, TailCommand.self,
+            PauseCommand.self, ResumeCommand.self, TailCommand.self, LogsCommand.self, DirectionCommand.self,
+            ExploreCommand.self, StopCommand.self, ContinueCommand.self,
         ])
 }

@@ -15,6 +15,9 @@ struct GlobalOptions: ParsableArguments {
     func withClient<T>(timeout: Duration? = .seconds(60), _ body: (Client) throws -> T) throws -> T {
         do {
             let client = try Client(socket: socket, timeout: timeout)
+            if let token = ProcessInfo.processInfo.environment["MLAGENT_TOKEN"], !token.isEmpty {
+                client.connection.token = token
+            }
             return try body(client)
         } catch let error as ClientError {
             Output.error(error.description)

@@ -77,6 +77,7 @@ struct ConfigTests {
         #expect(config.stateDir == "/srv/research/.mlagent")
         #expect(config.socketPath == "/srv/research/.mlagent/mlagentd.sock")
         #expect(config.databasePath == "/srv/research/.mlagent/mlagentd.sqlite3")
+        #expect(config.workspace == "/srv/research/.mlagent/workspace")
     }
 
     @Test("journal field names follow journald's rules")

@@ -65,35 +65,39 @@ struct CtlTests {
         #expect(again.status == 1)
         #expect(again.stderr.contains("already cancelled"))
 
-        #expect(try daemon.ctl("pause").status == 0)
-        let paused = try json(try daemon.ctl("status", "--json").stdout)
-        #expect(paused["paused"] == true)
+        // The test daemon starts paused; resume with nothing queued, then pause again.
+        #expect(try daemon.ctl("cancel", "1").status == 0)
         #expect(try daemon.ctl("resume").status == 0)
+        #expect(try json(try daemon.ctl("status", "--json").stdout)["paused"] == false)
+        #expect(try daemon.ctl("pause").status == 0)
         let status = try json(try daemon.ctl("status", "--json").stdout)
-        #expect(status["paused"] == false)
+        #expect(status["paused"] == true)
         #expect(status["version"] == .string(mlagentVersion))
-        #expect(status["queue"]?["queued"] == 1)
-        #expect(status["queue"]?["cancelled"] == 1)
+        #expect(status["queue"]?["queued"] == 0)
+        #expect(status["queue"]?["cancelled"] == 2)
         #expect(status["queue"]?["interrupted"] == 0)
         #expect(status["pool"]?["max_agents"] == 3)
         #expect(status["listen"] == "bound")
         let human = try daemon.ctl("status")
-        #expect(human.stdout.contains("1 queued"))
+        #expect(human.stdout.contains("0 queued, 0 running, 0 completed, 0 failed, 2 cancelled"))
         #expect(human.stdout.contains("0/3 agents running"))
 
         let tail = try daemon.ctl("tail", "--json", "--since", "0")
         let events = try tail.stdout.split(separator: "\n").map { try json(String($0)) }
         let kinds = events.compactMap { if case .string(let kind)? = $0["kind"] { kind } else { nil } }
-        #expect(kinds == ["daemon.started", "job.enqueued", "job.enqueued", "job.state", "queue.paused", "queue.resumed"])
+        #expect(kinds == [
+            "daemon.started", "queue.paused", "job.enqueued", "job.enqueued", "job.state", "job.state", "queue.resumed",
+            "queue.paused",
+        ])
         let seqs = events.compactMap { if case .int(let seq)? = $0["seq"] { seq } else { nil } }
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
 
         let jobTail = try daemon.ctl("tail", "--job", "2")
         #expect(jobTail.stdout.split(separator: "\n").count == 2)
         #expect(jobTail.stdout.contains("queued → cancelled: not needed"))
-        let resumed = try daemon.ctl("tail", "--since", "\(seqs[4])")
+        let resumed = try daemon.ctl("tail", "--since", "\(seqs[6])")
         #expect(resumed.stdout.split(separator: "\n").count == 1)
-        #expect(resumed.stdout.contains("queue.resumed"))
+        #expect(resumed.stdout.contains("queue.paused"))
 
         #expect(try daemon.terminate() == 0)
     }

@@ -13,7 +13,7 @@ struct StoreTests {
     @Test("migrations create the schema and are listed in order")
     func migrations() throws {
         let database = try AppDatabase.inMemory()
-        #expect(AppDatabase.migrationNames == ["v1"])
+        #expect(AppDatabase.migrationNames == ["v1", "v2"])
         let tables: [Bool] = try database.writer.read { db in
             try ["jobs", "events", "settings"].map { try db.tableExists($0) }
         }
@@ -72,7 +72,7 @@ struct StoreTests {
         let running = try await store.transition(id: job.id, to: .running)
         #expect(running.attempts == 1)
         #expect(running.startedAt != nil)
-        await #expect(throws: RPCError.self) { try await store.transition(id: job.id, to: .queued) }
+        await #expect(throws: RPCError.self) { try await store.transition(id: job.id, to: .running) }
         let done = try await store.transition(id: job.id, to: .completed, reason: "landed")
         #expect(done.finishedAt != nil)
         let last = try #require(try await store.events().last)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MLAgentStore
+import MLAgentProtocol
 import TOMLKit
 
 /// A configuration problem, with the file and key it concerns.
@@ -31,14 +32,16 @@ public enum ConfigLoader {
         }
         var config = base
         let reader = Reader(source: source)
-        let sections: Set = ["daemon", "store", "scheduler"]
+        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "agents"]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
         }
         if let daemon = try reader.section(table, "daemon", keys: [
             "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
-            "subscriber_buffer", "status_interval", "log_level", "log_target",
+            "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir",
         ]) {
+            if let v = try reader.string(daemon, "daemon.prompts_dir") { config.promptsDir = v }
+            if let v = try reader.string(daemon, "daemon.data_dir") { config.dataDir = v }
             if let v = try reader.string(daemon, "daemon.socket") { config.socketPath = v }
             if let v = try reader.string(daemon, "daemon.state_dir") { config.stateDir = v }
             if let v = try reader.string(daemon, "daemon.workspace") { config.workspace = v }
@@ -64,9 +67,53 @@ public enum ConfigLoader {
                 config.synchronous = AppDatabase.Synchronous(rawValue: v)!
             }
         }
-        if let scheduler = try reader.section(table, "scheduler", keys: ["max_agents", "default_agent"]) {
+        if let scheduler = try reader.section(table, "scheduler", keys: [
+            "max_agents", "default_agent", "max_directions", "autonomy", "max_attempts", "stall_timeout", "kill_grace",
+            "gpus",
+        ]) {
             if let v = try reader.int(scheduler, "scheduler.max_agents", range: 1...256) { config.maxAgents = v }
             if let v = try reader.string(scheduler, "scheduler.default_agent") { config.defaultAgent = v }
+            if let v = try reader.int(scheduler, "scheduler.max_directions", range: 0...100_000) { config.maxDirections = v }
+            if let v = try reader.choice(scheduler, "scheduler.autonomy", DaemonConfig.Autonomy.allCases.map(\.rawValue)) {
+                config.autonomy = DaemonConfig.Autonomy(rawValue: v)!
+            }
+            if let v = try reader.int(scheduler, "scheduler.max_attempts", range: 1...100) { config.maxAttempts = v }
+            if let v = try reader.duration(scheduler, "scheduler.stall_timeout") { config.stallTimeout = v }
+            if let v = try reader.duration(scheduler, "scheduler.kill_grace") { config.killGrace = v }
+            if let v = try reader.strings(scheduler, "scheduler.gpus") { config.gpus = v }
+        }
+        if let sandbox = try reader.section(table, "sandbox", keys: ["mode"]) {
+            if let v = try reader.choice(sandbox, "sandbox.mode", DaemonConfig.SandboxMode.allCases.map(\.rawValue)) {
+                config.sandbox = DaemonConfig.SandboxMode(rawValue: v)!
+            }
+        }
+        if let agents = table["agents"] {
+            guard let agents = agents.table else { throw ConfigError("\(source): agents must be a table of [agents.NAME] tables") }
+            for name in agents.keys {
+                if let problem = DirectionName.problem(with: name) {
+                    throw ConfigError("\(source): agent profile [agents.\(name)]: \(problem.replacingOccurrences(of: "direction name", with: "name"))")
+                }
+                let key = "agents.\(name)"
+                guard let profile = try reader.section(agents, name, keys: ["command", "timeout", "env"], prefix: "agents.") else { continue }
+                guard let command = try reader.strings(profile, "\(key).command"), !command.isEmpty else {
+                    throw ConfigError("\(source): \(key).command must be a non-empty array of strings")
+                }
+                var agent = AgentProfile(command: command, timeout: .seconds(7200))
+                if let v = try reader.duration(profile, "\(key).timeout") { agent.timeout = v }
+                if let env = profile["env"] {
+                    guard let envTable = env.table else { throw ConfigError("\(source): \(key).env must be a table of strings") }
+                    for variable in envTable.keys {
+                        guard let value = envTable[variable]?.string else {
+                            throw ConfigError("\(source): \(key).env.\(variable) must be a string")
+                        }
+                        agent.environment[variable] = value
+                    }
+                }
+                config.agents[name] = agent
+            }
+        }
+        if config.agents[config.defaultAgent] == nil {
+            throw ConfigError("\(source): scheduler.default_agent = \"\(config.defaultAgent)\" names no profile; known: \(config.agents.keys.sorted().joined(separator: ", "))")
         }
         return config
     }
@@ -74,15 +121,24 @@ public enum ConfigLoader {
     private struct Reader {
         let source: String
 
-        func section(_ table: TOMLTable, _ name: String, keys: Set<String>) throws -> TOMLTable? {
+        func section(_ table: TOMLTable, _ name: String, keys: Set<String>, prefix: String = "") throws -> TOMLTable? {
             guard let value = table[name] else { return nil }
             guard let section = value.table else {
-                throw ConfigError("\(source): \(name) must be a table ([\(name)])")
+                throw ConfigError("\(source): \(prefix)\(name) must be a table ([\(prefix)\(name)])")
             }
             for key in section.keys where !keys.contains(key) {
-                throw ConfigError("\(source): unknown key \(name).\(key); known keys: \(keys.sorted().joined(separator: ", "))")
+                throw ConfigError("\(source): unknown key \(prefix)\(name).\(key); known keys: \(keys.sorted().joined(separator: ", "))")
             }
             return section
+        }
+
+        func strings(_ table: TOMLTable, _ key: String) throws -> [String]? {
+            guard let value = value(table, key) else { return nil }
+            guard let array = value.array else { throw ConfigError("\(source): \(key) must be an array of strings, got \(value.type)") }
+            return try array.map { element in
+                guard let string = element.string else { throw ConfigError("\(source): \(key) must contain only strings") }
+                return string
+            }
         }
 
         private func value(_ table: TOMLTable, _ dotted: String) -> (any TOMLValueConvertible)? {

@@ -9,7 +9,8 @@ public struct DaemonConfig: Sendable, Equatable {
     // [daemon]
     public var socketPath = ".mlagent/mlagentd.sock"
     public var stateDir = ".mlagent"
-    public var workspace = ".mlagent/workspace"
+    /// Empty means `<state_dir>/workspace`.
+    public var workspace = ""
     public var socketMode: UInt32 = 0o660
     public var maxLineBytes = 1 << 20
     public var idleTimeout: Duration = .seconds(600)
@@ -19,9 +20,42 @@ public struct DaemonConfig: Sendable, Equatable {
     public var logTarget: LogTarget = .auto
     // [store]
     public var synchronous: AppDatabase.Synchronous = .full
+    /// The dataset a new workspace is created from (`*_y.csv` go to the state directory).
+    public var dataDir = "data"
+    /// Where the prompt templates (experiment-runner.md, submit.md) live.
+    public var promptsDir = "config/prompts"
     // [scheduler]
     public var maxAgents = 3
     public var defaultAgent = "command"
+    /// Cap on directions started autonomously (`autonomy = "auto"`).
+    public var maxDirections = 6
+    public var autonomy: Autonomy = .manual
+    /// Attempts per job before it fails for good.
+    public var maxAttempts = 2
+    /// Kill an agent that made no protocol call for this long.
+    public var stallTimeout: Duration = .seconds(1800)
+    /// Between SIGTERM and SIGKILL of an agent's process group.
+    public var killGrace: Duration = .seconds(10)
+    /// GPU ids; each concurrent agent gets one slot through CUDA_VISIBLE_DEVICES.
+    public var gpus: [String] = []
+    // [sandbox]
+    public var sandbox: SandboxMode = .bwrap
+    // [agents.NAME]
+    public var agents: [String: AgentProfile] = DaemonConfig.builtinAgents
+
+    public enum Autonomy: String, Sendable, CaseIterable {
+        /// Run only enqueued jobs.
+        case manual
+        /// Keep the pool full with agent-picks jobs until `max_directions`.
+        case auto
+        /// After each finished direction, launch nothing autonomous until `mlagentctl continue`.
+        case ask
+    }
+
+    public enum SandboxMode: String, Sendable, CaseIterable {
+        case bwrap
+        case none
+    }
 
     public enum LogTarget: String, Sendable, CaseIterable {
         /// journald when stderr is connected to the journal (as under systemd), else stderr.
@@ -31,6 +65,20 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     public init() {}
+
+    /// The profiles every daemon knows; `[agents.NAME]` tables add to or replace them.
+    public static let builtinAgents: [String: AgentProfile] = [
+        "claude": AgentProfile(
+            command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
+                      "--dangerously-skip-permissions"],
+            timeout: .seconds(7200)),
+        "codex": AgentProfile(
+            command: ["codex", "exec", "--full-auto", "--skip-git-repo-check", "{prompt}"], timeout: .seconds(7200)),
+        "cursor": AgentProfile(
+            command: ["cursor-agent", "-p", "{prompt}", "--output-format", "stream-json", "--force"],
+            timeout: .seconds(7200)),
+        "command": AgentProfile(command: ["sh", "{worktree}/agent.sh"], timeout: .seconds(3600)),
+    ]
 
     /// Absolute path of the SQLite database inside the state directory.
     public var databasePath: String { (stateDir as NSString).appendingPathComponent("mlagentd.sqlite3") }
@@ -81,7 +129,24 @@ extension DaemonConfig {
         var copy = self
         copy.socketPath = absolute(socketPath)
         copy.stateDir = absolute(stateDir)
-        copy.workspace = absolute(workspace)
+        copy.workspace = workspace.isEmpty
+            ? (copy.stateDir as NSString).appendingPathComponent("workspace") : absolute(workspace)
+        copy.dataDir = absolute(dataDir)
+        copy.promptsDir = absolute(promptsDir)
         return copy
+    }
+}
+
+/// How to run one kind of agent. `command` is argv with placeholders `{prompt}`,
+/// `{prompt_file}`, `{worktree}`, `{job_id}`, `{direction}`.
+public struct AgentProfile: Sendable, Equatable {
+    public var command: [String]
+    public var timeout: Duration
+    public var environment: [String: String]
+
+    public init(command: [String], timeout: Duration, environment: [String: String] = [:]) {
+        self.command = command
+        self.timeout = timeout
+        self.environment = environment
     }
 }

@@ -3,6 +3,7 @@ import MLAgentProtocol
 /// `events.list`: one page of the event log after `since`.
 struct EventsListHandler: RequestHandler {
     static let method = Method.eventsList
+    static let access = MethodAccess.both
     static let maxLimit = 10_000
     let core: DaemonCore
     var defaultParams: EventsParams? { EventsParams() }

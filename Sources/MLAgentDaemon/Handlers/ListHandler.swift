@@ -3,6 +3,7 @@ import MLAgentProtocol
 /// `job.list`: jobs, optionally of one state.
 struct ListHandler: RequestHandler {
     static let method = Method.list
+    static let access = MethodAccess.both
     let core: DaemonCore
     var defaultParams: ListParams? { ListParams() }
 

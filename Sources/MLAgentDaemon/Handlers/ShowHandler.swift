@@ -3,6 +3,7 @@ import MLAgentProtocol
 /// `job.show`: one job by id.
 struct ShowHandler: RequestHandler {
     static let method = Method.show
+    static let access = MethodAccess.both
     let core: DaemonCore
 
     func handle(_ params: JobIDParams, context: RequestContext) async throws -> Job {

@@ -4,6 +4,7 @@ import MLAgentProtocol
 /// `daemon.status`: version, uptime, queue counts by state, pool usage.
 struct StatusHandler: RequestHandler {
     static let method = Method.status
+    static let access = MethodAccess.both
     let core: DaemonCore
     let listener: ListenerInfo
 

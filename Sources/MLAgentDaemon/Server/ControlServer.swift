@@ -32,7 +32,10 @@ final class ControlServer: Service {
     let onListening: @Sendable () -> Void
     private let logger: Logger
 
-    init(core: DaemonCore, source: ListenSource, onListening: @escaping @Sendable () -> Void) {
+    let services: AgentServices?
+
+    init(core: DaemonCore, source: ListenSource, services: AgentServices?, onListening: @escaping @Sendable () -> Void) {
+        self.services = services
         self.core = core
         self.source = source
         self.onListening = onListening
@@ -42,10 +45,19 @@ final class ControlServer: Service {
         router.register(EnqueueHandler(core: core))
         router.register(ListHandler(core: core))
         router.register(ShowHandler(core: core))
-        router.register(CancelHandler(core: core))
+        router.register(CancelHandler(core: core, services: services))
         router.register(PauseHandler(core: core))
         router.register(ResumeHandler(core: core))
         router.register(EventsListHandler(core: core))
+        router.register(DirectionListHandler(core: core))
+        router.register(LogsHandler(core: core))
+        if let services {
+            router.register(DeclareHandler(core: core, services: services))
+            router.register(FinishHandler(core: core, services: services))
+            router.register(ExploreHandler(core: core, services: services))
+            router.register(StopHandler(core: core, services: services))
+            router.register(ContinueHandler(core: core, services: services))
+        }
         self.router = router
     }
 
@@ -227,17 +239,39 @@ final class ControlServer: Service {
                 RPCErrorReply(id: id, error: RPCError(.invalidRequest, "unsupported jsonrpc version \"\(version)\"; use \"2.0\"")))
             return nil
         }
-        let context = RequestContext(connectionID: state.id, peer: state.peer)
-        if router.operatorOnly.contains(envelope.method) || envelope.method == Method.eventsSubscribe,
-            !authorizer.isOperator(state.peer)
-        {
-            try await reply(
-                id: id,
-                error: RPCError(
-                    .unauthorized,
-                    "\(envelope.method) is an operator call; run it as the daemon's user, root, or a member of the socket's group"),
-                writer: writer)
-            return nil
+        var context = RequestContext(connectionID: state.id, peer: state.peer)
+        let access = envelope.method == Method.eventsSubscribe ? .both : router.access[envelope.method]
+        if let token = envelope.token {
+            // An agent call: the token names the job, and only agent methods are open to it.
+            guard let services, let jobID = await services.scheduler.jobID(forToken: token) else {
+                try await reply(
+                    id: id,
+                    error: RPCError(.unauthorized, "the token is unknown or its job is no longer running; agents use the MLAGENT_TOKEN they were started with"),
+                    writer: writer)
+                return nil
+            }
+            await services.scheduler.touch(jobID)
+            context.agentJobID = jobID
+            if access == .operator {
+                try await reply(
+                    id: id, error: RPCError(.unauthorized, "\(envelope.method) is an operator call; agents cannot make it"),
+                    writer: writer)
+                return nil
+            }
+        } else if access == .operator || access == .both {
+            let fromAgent: Bool
+            if let services, let pid = state.peer?.pid { fromAgent = await services.scheduler.isAgentProcess(pid) } else { fromAgent = false }
+            if fromAgent || !authorizer.isOperator(state.peer) {
+                try await reply(
+                    id: id,
+                    error: RPCError(
+                        .unauthorized,
+                        fromAgent
+                            ? "\(envelope.method) came from an agent's process without its token; agents call with MLAGENT_TOKEN and cannot make operator calls"
+                            : "\(envelope.method) is an operator call; run it as the daemon's user, root, or a member of the socket's group"),
+                    writer: writer)
+                return nil
+            }
         }
         if envelope.method == Method.eventsSubscribe {
             return try await subscribe(line: line, id: id, writer: writer, state: state, hasSubscription: hasSubscription)
@@ -275,6 +309,7 @@ final class ControlServer: Service {
         var jsonrpc: String?
         var id: RPCID?
         var method: String
+        var token: String?
     }
 
     // MARK: Event subscriptions

@@ -7,8 +7,8 @@ protocol RequestHandler: Sendable {
     associatedtype Output: Encodable & Sendable
 
     static var method: String { get }
-    /// Whether the method needs operator rights (as opposed to an agent's job token).
-    static var operatorOnly: Bool { get }
+    /// Who may call the method: operators (peer credentials), agents (their job token), or both.
+    static var access: MethodAccess { get }
     /// Params used when the request has none.
     var defaultParams: Params? { get }
 
@@ -16,8 +16,14 @@ protocol RequestHandler: Sendable {
 }
 
 extension RequestHandler {
-    static var operatorOnly: Bool { true }
+    static var access: MethodAccess { .operator }
     var defaultParams: Params? { nil }
+}
+
+enum MethodAccess: Sendable {
+    case `operator`
+    case agent
+    case both
 }
 
 /// Params for methods that take none; any object is accepted.

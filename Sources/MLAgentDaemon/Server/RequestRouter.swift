@@ -8,12 +8,12 @@ struct RequestRouter: Sendable {
     typealias Entry = @Sendable (_ line: Data, _ id: RPCID, _ context: RequestContext) async throws -> Data
 
     private var entries: [String: Entry] = [:]
-    private(set) var operatorOnly: Set<String> = []
+    private(set) var access: [String: MethodAccess] = [:]
 
     var methods: [String] { entries.keys.sorted() }
 
     mutating func register<H: RequestHandler>(_ handler: H) {
-        if H.operatorOnly { operatorOnly.insert(H.method) }
+        access[H.method] = H.access
         entries[H.method] = { line, id, context in
             let params: H.Params
             do {

@@ -27,6 +27,8 @@ public enum SocketActivation {
         let count = sd_listen_fds(1)
         guard count > 0 else { return nil }
         for fd in SD_LISTEN_FDS_START..<(SD_LISTEN_FDS_START + count) {
+            // Agents are spawned later: they must not inherit the listening socket.
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             if sd_is_socket_unix(fd, SOCK_STREAM_VALUE, 1, nil, 0) > 0 {
                 return (fd, path(of: fd) ?? "(socket-activated fd \(fd))")
             }

@@ -35,8 +35,9 @@ final class TestDaemon: @unchecked Sendable {
 
     var pid: Int32 { process?.processIdentifier ?? 0 }
 
-    /// Starts the daemon and waits for READY=1.
-    func start(extraEnvironment: [String: String] = [:], waitReady: Bool = true) throws {
+    /// Starts the daemon and waits for READY=1. Unless `launching`, the queue is paused right
+    /// away so that queued jobs stay queued (tests of the queue itself, without agents).
+    func start(extraEnvironment: [String: String] = [:], waitReady: Bool = true, launching: Bool = false) throws {
         let process = Process()
         process.executableURL = Binaries.daemon
         var arguments = ["--state-dir", stateDir, "--socket", socketPath]
@@ -65,6 +66,7 @@ final class TestDaemon: @unchecked Sendable {
                 if !process.isRunning { throw TestFailure("mlagentd exited: \(self.log)") }
                 return notify.lines.filter { $0 == "READY=1" }.count > readyBefore
             }
+            if !launching { _ = try client().pause() }
         }
     }
 

@@ -1,0 +1,6 @@
+/// The agent-side services handlers talk to. Absent in a daemon started without them.
+struct AgentServices: Sendable {
+    let scheduler: Scheduler
+    let merge: MergeActor
+    let workspace: Workspace
+}

@@ -1,0 +1,392 @@
+import Foundation
+import Logging
+import MLAgentProtocol
+import MLAgentStore
+import ServiceLifecycle
+
+/// The rolling pool: launches queued jobs (priority, then FIFO) while fewer than
+/// `max_agents` run and the queue is not paused, watches each agent's process group, and
+/// enforces the wall-clock budget, stall timeout and cancellation. Jobs end through the store,
+/// which records what the merge actor must land.
+actor Scheduler: Service {
+    struct Agent {
+        var job: Job
+        var pid: Int32
+        var token: String
+        var worktree: String
+        var logPath: String
+        var started: ContinuousClock.Instant
+        var deadline: ContinuousClock.Instant
+        var lastSeen: ContinuousClock.Instant
+        var gpu: String?
+        /// Our own child (reaped with waitpid) or re-adopted after a restart (polled).
+        var adopted: Bool
+        var stopping: Stopping?
+    }
+
+    struct Stopping {
+        var ending: Store.Ending
+        var signalled: ContinuousClock.Instant
+        var killed: Bool
+    }
+
+    let core: DaemonCore
+    let launcher: AgentLauncher
+    let workspace: Workspace
+    let merge: MergeActor
+    private let logger: Logger
+    private var agents: [Int64: Agent] = [:]
+    private var wakeUp: AsyncStream<Void>.Continuation?
+    private var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+    /// `autonomy = "ask"`: set after a direction ends, cleared by `mlagentctl continue`.
+    private(set) var awaitingOperator = false
+    /// `mlagentctl stop`: no autonomous launches until `resume`.
+    private(set) var stopped = false
+    private(set) var autonomousLaunched = 0
+
+    init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor) {
+        self.core = core
+        self.launcher = launcher
+        self.workspace = workspace
+        self.merge = merge
+        self.logger = core.logger
+    }
+
+    nonisolated func wake() {
+        Task { await self.signal() }
+    }
+
+    private func signal() { wakeUp?.yield() }
+
+    var runningCount: Int { agents.count }
+
+    func run() async throws {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wakeUp = continuation
+        await reconcile()
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(200))
+                        continuation.yield()
+                    }
+                }
+                for await _ in stream {
+                    if Task.isCancelled { break }
+                    await self.tick()
+                }
+                group.cancelAll()
+            }
+        }
+        // Agents keep running across a daemon restart and are re-adopted at the next start.
+        logger.info("scheduler stopped", metadata: ["agents_left_running": "\(agents.count)"])
+    }
+
+    /// One pass: reap exited agents, enforce budgets, fill the pool.
+    func tick() async {
+        await reap()
+        enforce()
+        await fill()
+    }
+
+    // MARK: Launching
+
+    private func fill() async {
+        while agents.count < core.config.maxAgents {
+            if core.store.isPaused() { return }
+            await enqueueAutonomousIfNeeded()
+            let ticket: Store.LaunchTicket?
+            do {
+                // Pending archives must finish first: a retried job reuses its branch.
+                await merge.drain()
+                let worktrees = workspace.worktreesDir
+                let logs = (core.config.stateDir as NSString).appendingPathComponent("logs")
+                ticket = try await core.store.claimNextJob(
+                    maxRunning: core.config.maxAgents,
+                    worktree: { job in (worktrees as NSString).appendingPathComponent("job-\(job.id)") },
+                    logPath: { job in (logs as NSString).appendingPathComponent("job-\(job.id).log") })
+            } catch {
+                logger.error("cannot claim a job", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let ticket else { return }
+            await launch(ticket)
+        }
+    }
+
+    private func launch(_ ticket: Store.LaunchTicket) async {
+        let job = ticket.job
+        var log = logger
+        log[metadataKey: "job.id"] = "\(job.id)"
+        log[metadataKey: "direction"] = "\(job.direction)"
+        guard let profile = core.config.agents[job.agent] else {
+            _ = try? await core.store.endJob(
+                id: job.id,
+                ending: .exited(status: "was not started: agent profile \"\(job.agent)\" is not configured", logTail: ""),
+                maxAttempts: 0)
+            return
+        }
+        let worktree = job.worktree ?? ""
+        let logPath = job.logPath ?? ""
+        do {
+            _ = try await workspace.addWorktree(
+                name: (worktree as NSString).lastPathComponent,
+                branch: job.direction.isEmpty ? nil : "exp/\(job.direction)")
+            merge.wake()
+            let gpu = freeGPU()
+            let pid = try launcher.start(
+                AgentLauncher.Launch(
+                    job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu))
+            let now = ContinuousClock.now
+            agents[job.id] = Agent(
+                job: job, pid: pid, token: ticket.token, worktree: worktree, logPath: logPath, started: now,
+                deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil)
+            try await core.store.recordProcess(jobID: job.id, pid: pid)
+            log.info("agent started", metadata: ["pid": "\(pid)", "agent": "\(job.agent)", "worktree": "\(worktree)"])
+        } catch {
+            log.error("agent could not start", metadata: ["error": "\(error)"])
+            _ = try? await core.store.endJob(
+                id: job.id, ending: .exited(status: "could not start (\(error))", logTail: ""), maxAttempts: 0)
+            merge.wake()
+        }
+    }
+
+    private func freeGPU() -> String? {
+        let gpus = core.config.gpus
+        guard !gpus.isEmpty else { return nil }
+        let used = Set(agents.values.compactMap(\.gpu))
+        return gpus.first { !used.contains($0) } ?? gpus[agents.count % gpus.count]
+    }
+
+    private func enqueueAutonomousIfNeeded() async {
+        let config = core.config
+        guard config.autonomy != .manual, !stopped, !awaitingOperator else { return }
+        let counts = core.store.counts()
+        guard (counts[.queued] ?? 0) == 0, agents.count < config.maxAgents else { return }
+        let started = ((try? await core.store.directions()) ?? []).count + agents.values.filter { $0.job.direction.isEmpty }.count
+        guard started < config.maxDirections else { return }
+        if (try? await core.store.enqueue(
+            .init(direction: "", guidance: "", agent: config.defaultAgent, priority: 0))) != nil
+        {
+            autonomousLaunched += 1
+        }
+    }
+
+    // MARK: Watching
+
+    private func reap() async {
+        for (id, agent) in agents {
+            var status: Int32 = 0
+            let exited: Bool
+            var description = ""
+            if agent.adopted {
+                exited = kill(agent.pid, 0) != 0 && errno == ESRCH
+                description = "exited"
+            } else {
+                let result = waitpid(agent.pid, &status, WNOHANG)
+                exited = result == agent.pid || (result < 0 && errno == ECHILD)
+                if result == agent.pid {
+                    let signal = status & 0x7f
+                    description = signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(signal)"
+                } else {
+                    description = "exited"
+                }
+            }
+            guard exited else { continue }
+            // Whatever is left of the group goes too.
+            kill(-agent.pid, SIGKILL)
+            agents[id] = nil
+            let ending = agent.stopping?.ending ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
+            do {
+                let job = try await core.store.endJob(id: id, ending: ending, maxAttempts: core.config.maxAttempts)
+                logger.info(
+                    "agent ended",
+                    metadata: ["job.id": "\(id)", "direction": "\(job.direction)", "state": "\(job.state.rawValue)"])
+                if job.state.isFinal, core.config.autonomy == .ask { awaitingOperator = true }
+            } catch {
+                logger.error("cannot record the end of job \(id)", metadata: ["error": "\(error)"])
+            }
+            merge.wake()
+            for waiter in endWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+        }
+    }
+
+    private func enforce() {
+        let now = ContinuousClock.now
+        for (id, agent) in agents {
+            if let stopping = agent.stopping {
+                if !stopping.killed, now - stopping.signalled >= core.config.killGrace {
+                    kill(-agent.pid, SIGKILL)
+                    agents[id]?.stopping?.killed = true
+                }
+                continue
+            }
+            if now >= agent.deadline {
+                let budget = DurationText.format(agent.deadline - agent.started)
+                stop(id, ending: .timedOut(reason: "the agent ran past its wall-clock budget of \(budget)"), event: EventKind.agentKilled)
+            } else if now - agent.lastSeen >= core.config.stallTimeout {
+                let quiet = DurationText.format(core.config.stallTimeout)
+                stop(id, ending: .stalled(reason: "the agent made no protocol call for \(quiet)"), event: EventKind.agentStalled)
+            }
+        }
+    }
+
+    /// SIGTERM to the agent's process group now, SIGKILL after the grace period.
+    private func stop(_ id: Int64, ending: Store.Ending, event: String) {
+        guard var agent = agents[id], agent.stopping == nil else { return }
+        agent.stopping = Stopping(ending: ending, signalled: .now, killed: false)
+        agents[id] = agent
+        kill(-agent.pid, SIGTERM)
+        let reason: String
+        switch ending {
+        case .cancelled(let why), .timedOut(let why), .stalled(let why): reason = why
+        default: reason = "stopping"
+        }
+        let job = agent.job
+        let pid = agent.pid
+        Task {
+            _ = try? await core.store.write { context in
+                try context.appendEvent(
+                    kind: event, jobID: id, direction: job.direction,
+                    message: "job \(id): stopping the agent (pid \(pid)): \(reason)", data: ["pid": .int(Int64(pid))])
+            }
+        }
+        logger.notice("stopping agent", metadata: ["job.id": "\(id)", "reason": "\(reason)"])
+    }
+
+    static func tail(of path: String, lines: Int = 10) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let start = size > 4096 ? size - 4096 : 0
+        try? handle.seek(toOffset: start)
+        let data = (try? handle.readToEnd()) ?? Data()
+        let text = String(decoding: data, as: UTF8.self)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: Requests from handlers
+
+    /// An agent made a protocol call.
+    func touch(_ jobID: Int64) {
+        agents[jobID]?.lastSeen = .now
+    }
+
+    /// The job id for an agent token, if that agent is running.
+    func jobID(forToken token: String) -> Int64? {
+        agents.first { $0.value.token == token }?.key
+    }
+
+    /// Whether `pid` is a running agent or one of its descendants.
+    func isAgentProcess(_ pid: Int32) -> Bool {
+        let roots = Set(agents.values.map(\.pid))
+        guard !roots.isEmpty else { return false }
+        var current = pid
+        for _ in 0..<64 {
+            if roots.contains(current) { return true }
+            guard let parent = Self.parent(of: current), parent > 1 else { return false }
+            current = parent
+        }
+        return false
+    }
+
+    static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// Cancels a running job: its process group is stopped and the job ends as cancelled.
+    /// Returns once the agent is gone (or at most after the kill grace and a margin).
+    func cancel(_ id: Int64, reason: String) async -> Bool {
+        guard agents[id] != nil else { return false }
+        stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
+        await withCheckedContinuation { continuation in
+            endWaiters[id, default: []].append(continuation)
+            wakeUp?.yield()
+        }
+        return true
+    }
+
+    /// The agent of `jobID` declared its direction.
+    func directionDeclared(jobID: Int64, name: String) {
+        agents[jobID]?.job.direction = name
+        agents[jobID]?.lastSeen = .now
+    }
+
+    func continueSession() {
+        awaitingOperator = false
+        wakeUp?.yield()
+    }
+
+    /// `mlagentctl stop`: no new launches; with `now`, running jobs are cancelled.
+    func stopSession(now: Bool) async -> [Int64] {
+        stopped = true
+        var cancelled: [Int64] = []
+        if now {
+            for id in agents.keys.sorted() {
+                if await cancel(id, reason: "stopped by operator (stop --now)") { cancelled.append(id) }
+            }
+        }
+        return cancelled
+    }
+
+    func resumeSession() {
+        stopped = false
+        awaitingOperator = false
+        wakeUp?.yield()
+    }
+
+    // MARK: Restart
+
+    /// Finds jobs that were running when the daemon stopped: live agents (found by their token
+    /// in /proc/*/environ) are re-adopted, the others end as interrupted and are re-queued per
+    /// `max_attempts`.
+    func reconcile() async {
+        guard let running = try? await core.store.runningJobs(), !running.isEmpty else { return }
+        let live = Self.processesByToken()
+        for (job, token) in running {
+            if let token, let pid = live[token] {
+                let now = ContinuousClock.now
+                let profile = core.config.agents[job.agent]
+                let elapsed = job.startedAt.map { Date().timeIntervalSince($0) } ?? 0
+                let remaining = max(0, (profile?.timeout.seconds ?? 7200) - elapsed)
+                agents[job.id] = Agent(
+                    job: job, pid: pid, token: token, worktree: job.worktree ?? "", logPath: job.logPath ?? "",
+                    started: now, deadline: now + .seconds(remaining), lastSeen: now, gpu: nil, adopted: true,
+                    stopping: nil)
+                _ = try? await core.store.write { context in
+                    try context.appendEvent(
+                        kind: EventKind.agentStarted, jobID: job.id, direction: job.direction,
+                        message: "job \(job.id): agent re-adopted after restart (pid \(pid))",
+                        data: ["pid": .int(Int64(pid)), "adopted": true])
+                }
+                logger.info("re-adopted agent", metadata: ["job.id": "\(job.id)", "pid": "\(pid)"])
+            } else {
+                _ = try? await core.store.endJob(id: job.id, ending: .vanished, maxAttempts: core.config.maxAttempts)
+                logger.notice("agent gone after restart", metadata: ["job.id": "\(job.id)"])
+            }
+        }
+        merge.wake()
+    }
+
+    /// Maps MLAGENT_TOKEN values to the oldest process carrying them (the agent's root).
+    static func processesByToken() -> [String: Int32] {
+        var result: [String: Int32] = [:]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+            else { continue }
+            for variable in data.split(separator: 0) where variable.starts(with: Array("MLAGENT_TOKEN=".utf8)) {
+                let token = String(decoding: variable.dropFirst("MLAGENT_TOKEN=".utf8.count), as: UTF8.self)
+                if let existing = result[token] { result[token] = min(existing, pid) } else { result[token] = pid }
+            }
+        }
+        return result
+    }
+}

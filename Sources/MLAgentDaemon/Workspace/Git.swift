@@ -1,0 +1,104 @@
+import Foundation
+
+/// Runs `git` against one repository. Every call is a child process with a fixed identity
+/// and no user or system configuration, so results do not depend on the machine.
+struct Git: Sendable {
+    let directory: String
+
+    struct Failure: Error, CustomStringConvertible {
+        var arguments: [String]
+        var status: Int32
+        var stderr: String
+        var description: String {
+            "git \(arguments.joined(separator: " ")) failed (\(status)): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+        }
+    }
+
+    static let identity = [
+        "GIT_AUTHOR_NAME": "mlagentd", "GIT_AUTHOR_EMAIL": "mlagentd@localhost",
+        "GIT_COMMITTER_NAME": "mlagentd", "GIT_COMMITTER_EMAIL": "mlagentd@localhost",
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0",
+    ]
+
+    /// Runs git with `arguments`, feeding `input` on stdin; returns stdout.
+    @discardableResult
+    func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:]) async throws -> String {
+        let result = try await Self.exec(["-C", directory] + arguments, input: input, environment: environment)
+        guard result.status == 0 else {
+            throw Failure(arguments: arguments, status: result.status, stderr: result.stderr)
+        }
+        return result.stdout
+    }
+
+    /// Like `run`, but returns the exit status instead of throwing on failure.
+    func status(_ arguments: [String]) async throws -> (status: Int32, stdout: String) {
+        let result = try await Self.exec(["-C", directory] + arguments, input: nil, environment: [:])
+        return (result.status, result.stdout)
+    }
+
+    static func exec(_ arguments: [String], input: Data?, environment extra: [String: String]) async throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gitPath)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for key in environment.keys where key.hasPrefix("GIT_") { environment.removeValue(forKey: key) }
+        for (key, value) in identity { environment[key] = value }
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        let box = OutputBox()
+        return try await withCheckedThrowingContinuation { continuation in
+            let group = DispatchGroup()
+            group.enter()
+            group.enter()
+            group.enter()
+            process.terminationHandler = { _ in group.leave() }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+                return
+            }
+            DispatchQueue.global().async {
+                box.out = stdout.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            DispatchQueue.global().async {
+                box.err = stderr.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            if let input {
+                DispatchQueue.global().async {
+                    try? stdin.fileHandleForWriting.write(contentsOf: input)
+                    try? stdin.fileHandleForWriting.close()
+                }
+            }
+            group.notify(queue: .global()) {
+                continuation.resume(
+                    returning: (
+                        process.terminationStatus, String(decoding: box.out, as: UTF8.self),
+                        String(decoding: box.err, as: UTF8.self)
+                    ))
+            }
+        }
+    }
+
+    static let gitPath: String = {
+        for candidate in ["/usr/bin/git", "/usr/local/bin/git", "/bin/git"] where access(candidate, X_OK) == 0 {
+            return candidate
+        }
+        return "/usr/bin/git"
+    }()
+}
+
+private final class OutputBox: @unchecked Sendable {
+    var out = Data()
+    var err = Data()
+}

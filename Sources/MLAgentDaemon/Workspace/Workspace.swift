@@ -1,0 +1,255 @@
+import Foundation
+import Logging
+
+/// The research workspace: a git repository whose `main` is the shared knowledge base
+/// (`data/`, `research_directions/`, `mlruns/`). Agents work in worktrees under the state
+/// directory; only `land` writes `main`, through `git fast-import`, so no worktree in use
+/// ever sees files change under it.
+struct Workspace: Sendable {
+    let path: String
+    let stateDir: String
+    let git: Git
+    /// Serialises every git operation on the repository (its lock files allow one writer).
+    let lock = AsyncLock()
+
+    var targetsDir: String { (stateDir as NSString).appendingPathComponent("targets") }
+    var worktreesDir: String { (stateDir as NSString).appendingPathComponent("worktrees") }
+
+    static let targetSuffix = "_y.csv"
+    static let datasetFiles = ["train.csv", "val_public_X.csv", "val_private_X.csv"]
+    static let targetFiles = ["val_public_y.csv", "val_private_y.csv"]
+
+    init(path: String, stateDir: String) {
+        self.path = path
+        self.stateDir = stateDir
+        self.git = Git(directory: path)
+    }
+
+    /// Opens the workspace, creating it from `dataDir` when it is missing or empty. An existing
+    /// workspace is used as it is, but one that tracks target files is refused.
+    static func prepare(path: String, stateDir: String, dataDir: String, logger: Logger) async throws -> Workspace {
+        let workspace = Workspace(path: path, stateDir: stateDir)
+        let manager = FileManager.default
+        let contents = (try? manager.contentsOfDirectory(atPath: path)) ?? []
+        if contents.isEmpty {
+            try await workspace.create(from: dataDir, logger: logger)
+        } else {
+            guard manager.fileExists(atPath: (path as NSString).appendingPathComponent(".git")) else {
+                throw ConfigError(
+                    "workspace \(path) exists but is not a git repository; point --workspace at an empty or missing directory to create one, or at an mlagent workspace")
+            }
+            let tracked = try await workspace.git.run(["ls-files", "-z", "--", "*\(targetSuffix)"])
+                .split(separator: "\0").map(String.init)
+            if !tracked.isEmpty {
+                throw ConfigError(
+                    "workspace \(path) tracks target files (\(tracked.joined(separator: ", "))); agents must never see targets. Remove them from every commit (for example with git filter-repo), move them to the --data directory, and restart")
+            }
+            _ = try await workspace.git.run(["rev-parse", "--verify", "refs/heads/main"])
+        }
+        try workspace.importTargets(from: dataDir, logger: logger)
+        try manager.createDirectory(atPath: workspace.worktreesDir, withIntermediateDirectories: true)
+        return workspace
+    }
+
+    private func create(from dataDir: String, logger: Logger) async throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try await git.run(["init", "--quiet", "--initial-branch=main"])
+        try await git.run(["config", "gc.auto", "0"])
+        var files: [String: Landing.Content] = [:]
+        var missing: [String] = []
+        for name in Self.datasetFiles {
+            let source = (dataDir as NSString).appendingPathComponent(name)
+            if manager.fileExists(atPath: source) {
+                files["data/\(name)"] = .file(source)
+            } else {
+                missing.append(name)
+            }
+        }
+        if !missing.isEmpty {
+            logger.warning(
+                "dataset incomplete: the workspace is created without these files",
+                metadata: ["data_dir": "\(dataDir)", "missing": "\(missing.joined(separator: ","))"])
+        }
+        files["research_directions/README.md"] = .text(Templates.researchDirectionsReadme)
+        files["mlruns/README.md"] = .text(Templates.mlrunsReadme)
+        files[".gitignore"] = .text(Templates.gitignore)
+        _ = try await landUnlocked(Landing(intentID: 0, message: "Initialize the research workspace", files: files))
+        logger.info("workspace created", metadata: ["workspace": "\(path)", "data_dir": "\(dataDir)"])
+    }
+
+    /// Copies `*_y.csv` from the dataset into `<state>/targets` (mode 0600) once.
+    func importTargets(from dataDir: String, logger: Logger) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(
+            atPath: targetsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let sources = ((try? manager.contentsOfDirectory(atPath: dataDir)) ?? []).filter { $0.hasSuffix(Self.targetSuffix) }
+        for name in sources {
+            let destination = (targetsDir as NSString).appendingPathComponent(name)
+            if manager.fileExists(atPath: destination) { continue }
+            let temporary = destination + ".tmp"
+            try? manager.removeItem(atPath: temporary)
+            try manager.copyItem(atPath: (dataDir as NSString).appendingPathComponent(name), toPath: temporary)
+            chmod(temporary, 0o600)
+            rename(temporary, destination)
+            logger.info("imported targets", metadata: ["file": "\(name)"])
+        }
+    }
+
+    // MARK: main
+
+    /// What one landing writes on `main`, in one commit.
+    struct Landing: Sendable {
+        enum Content: Sendable {
+            case text(String)
+            case file(String)
+            /// Every regular file under a directory, at `<prefix>/<relative path>`.
+            case directory(String)
+        }
+        /// The intent this landing carries out (0 for the initial commit); recorded as a
+        /// `Mlagent-Intent:` trailer so that a replay after a crash is recognised.
+        var intentID: Int64
+        var message: String
+        var files: [String: Content]
+    }
+
+    /// Writes `files` on top of `main` in one commit via `git fast-import`, which updates
+    /// `refs/heads/main` only if it still points at the commit the landing started from.
+    /// Returns the new commit id.
+    @discardableResult
+    func land(_ landing: Landing) async throws -> String {
+        try await lock.withLock { try await landUnlocked(landing) }
+    }
+
+    private func landUnlocked(_ landing: Landing) async throws -> String {
+        let parent = try? await git.run(["rev-parse", "--verify", "--quiet", "refs/heads/main"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var stream = Data()
+        func append(_ text: String) { stream.append(Data(text.utf8)) }
+        func blob(_ data: Data, path: String) {
+            append("M 100644 inline \(Self.quote(path))\ndata \(data.count)\n")
+            stream.append(data)
+            append("\n")
+        }
+        var message = landing.message
+        if landing.intentID > 0 { message += "\n\nMlagent-Intent: \(landing.intentID)\n" }
+        let messageData = Data(message.utf8)
+        let now = Int(Date().timeIntervalSince1970)
+        append("commit refs/heads/main\n")
+        append("mark :1\n")
+        append("committer mlagentd <mlagentd@localhost> \(now) +0000\n")
+        append("data \(messageData.count)\n")
+        stream.append(messageData)
+        append("\n")
+        if let parent, !parent.isEmpty { append("from \(parent)\n") }
+        for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
+            switch content {
+            case .text(let text):
+                blob(Data(text.utf8), path: path)
+            case .file(let source):
+                blob(try Data(contentsOf: URL(fileURLWithPath: source)), path: path)
+            case .directory(let source):
+                let enumerator = FileManager.default.enumerator(atPath: source)
+                while let relative = enumerator?.nextObject() as? String {
+                    let full = (source as NSString).appendingPathComponent(relative)
+                    var isDirectory: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
+                    else { continue }
+                    blob(try Data(contentsOf: URL(fileURLWithPath: full)), path: path + "/" + relative)
+                }
+            }
+        }
+        append("\n")
+        append("get-mark :1\n")
+        append("done\n")
+        let output = try await git.run(["fast-import", "--quiet", "--done", "--cat-blob-fd=1"], input: stream)
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The commit on `main` that carries out `intentID`, if one does (searching recent history).
+    func commitForIntent(_ intentID: Int64) async throws -> String? {
+        let log = try await lock.withLock { try await git.run(["log", "-n", "200", "--format=%H%x00%B%x01", "refs/heads/main"]) }
+        for entry in log.split(separator: "\u{1}") {
+            let parts = entry.split(separator: "\0", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            if parts[1].contains("Mlagent-Intent: \(intentID)\n") || parts[1].hasSuffix("Mlagent-Intent: \(intentID)") {
+                return parts[0].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        return nil
+    }
+
+    /// Reads a file as it is on `main`.
+    func readMain(_ path: String) async throws -> String? {
+        let result = try await git.status(["show", "refs/heads/main:\(path)"])
+        return result.status == 0 ? result.stdout : nil
+    }
+
+    static func quote(_ path: String) -> String {
+        if path.contains(where: { $0 == "\"" || $0 == "\\" || $0 == "\n" || $0 == " " }) {
+            return "\"" + path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+        return path
+    }
+
+    // MARK: Worktrees
+
+    /// A fresh worktree for a job on `exp/<direction>` from the current `main`, or detached
+    /// when the agent has yet to declare its direction.
+    func addWorktree(name: String, branch: String?) async throws -> String {
+        try await lock.withLock { try await addWorktreeUnlocked(name: name, branch: branch) }
+    }
+
+    private func addWorktreeUnlocked(name: String, branch: String?) async throws -> String {
+        let location = (worktreesDir as NSString).appendingPathComponent(name)
+        if FileManager.default.fileExists(atPath: location) {
+            _ = try? await git.run(["worktree", "remove", "--force", location])
+            try? FileManager.default.removeItem(atPath: location)
+            try await git.run(["worktree", "prune"])
+        }
+        if let branch {
+            let exists = try await git.status(["rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"]).status == 0
+            if exists {
+                try await git.run(["worktree", "add", "--quiet", location, branch])
+            } else {
+                try await git.run(["worktree", "add", "--quiet", "-b", branch, location, "main"])
+            }
+        } else {
+            try await git.run(["worktree", "add", "--quiet", "--detach", location, "main"])
+        }
+        return location
+    }
+
+    /// Names the worktree's branch once the agent declared its direction.
+    func attachBranch(worktree: String, branch: String) async throws {
+        _ = try await lock.withLock { try await Git(directory: worktree).run(["switch", "--quiet", "-c", branch]) }
+    }
+
+    /// Commits whatever the agent left in its worktree to its branch (the archive), then
+    /// removes the worktree. The branch is kept forever. Returns the archive commit.
+    @discardableResult
+    func archiveAndRemove(worktree: String, fallbackBranch: String, message: String) async throws -> String? {
+        try await lock.withLock {
+            try await archiveAndRemoveUnlocked(worktree: worktree, fallbackBranch: fallbackBranch, message: message)
+        }
+    }
+
+    private func archiveAndRemoveUnlocked(worktree: String, fallbackBranch: String, message: String) async throws -> String? {
+        guard FileManager.default.fileExists(atPath: worktree) else { return nil }
+        let tree = Git(directory: worktree)
+        let head = try await tree.status(["symbolic-ref", "--quiet", "--short", "HEAD"])
+        if head.status != 0 {
+            // Never declared: keep the work on a branch named after the job.
+            _ = try? await tree.run(["switch", "--quiet", "-c", fallbackBranch])
+        }
+        try await tree.run(["add", "--all"])
+        let staged = try await tree.status(["diff", "--cached", "--quiet"])
+        if staged.status != 0 {
+            try await tree.run(["commit", "--quiet", "--no-verify", "-m", message])
+        }
+        let commit = try? await tree.run(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await git.run(["worktree", "remove", "--force", worktree])
+        return commit
+    }
+}
