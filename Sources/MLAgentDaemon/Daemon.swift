@@ -8,6 +8,8 @@ import ServiceLifecycle
 /// control server and the systemd notifier, until SIGTERM or SIGINT.
 public enum Daemon {
     public static func run(config: DaemonConfig, logger: Logger) async throws {
+        // A child (git) that exits early must not kill the daemon through a write to its pipe.
+        signal(SIGPIPE, SIG_IGN)
         try prepareDirectories(config)
         let lock = try StateLock(directory: config.stateDir)
         defer { lock.release() }

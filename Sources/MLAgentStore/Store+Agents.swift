@@ -169,7 +169,7 @@ extension Store {
             guard let record = try JobRecord.fetchOne(db, key: id), record.state == JobState.running.rawValue else {
                 throw RPCError(.invalidState, "job \(id) is not running")
             }
-            let next: JobState
+            var next: JobState
             var reason: String
             switch ending {
             case .exited(let status, let tail):
@@ -190,6 +190,11 @@ extension Store {
             case .vanished:
                 next = record.attempts < maxAttempts ? .queued : .interrupted
                 reason = "the agent was gone when the daemon restarted"
+            }
+            // A direction the agent finished is done, however the process ended afterwards.
+            if record.finished_direction, next != .cancelled, next != .completed {
+                next = .completed
+                reason = "agent finished its direction; " + reason
             }
             if let worktree = record.worktree {
                 _ = try Self.addIntent(

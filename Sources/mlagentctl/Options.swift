@@ -14,15 +14,32 @@ struct GlobalOptions: ParsableArguments {
     /// Connects, runs `body`, and turns every failure into a one-line message and exit code.
     func withClient<T>(timeout: Duration? = .seconds(60), _ body: (Client) throws -> T) throws -> T {
         do {
-            let client = try Client(socket: socket, timeout: timeout)
-            if let token = ProcessInfo.processInfo.environment["MLAGENT_TOKEN"], !token.isEmpty {
-                client.connection.token = token
-            }
+            let token = ProcessInfo.processInfo.environment["MLAGENT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            let client = try connect(timeout: timeout, patient: token != nil)
+            client.connection.token = token
             return try body(client)
         } catch let error as ClientError {
             Output.error(error.description)
             if case .cannotConnect = error { throw ExitCode(69) }
             throw ExitCode.failure
+        }
+    }
+
+    /// Agents (with a token) wait up to a minute for a daemon that is restarting; operators
+    /// get the error at once.
+    private func connect(timeout: Duration?, patient: Bool) throws -> Client {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var delay = 0.1
+        while true {
+            do {
+                return try Client(socket: socket, timeout: timeout)
+            } catch ClientError.cannotConnect(let path, let reason, let source) {
+                guard patient, ContinuousClock.now < deadline else {
+                    throw ClientError.cannotConnect(path: path, reason: reason, source: source)
+                }
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 2)
+            }
         }
     }
 

@@ -142,10 +142,23 @@ struct AgentLauncher: Sendable {
         return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
     }
 
+    /// Sets FD_CLOEXEC on every open descriptor above stderr, so that an agent inherits none
+    /// of the daemon's sockets, database files or pipes (a leaked pipe would keep a git
+    /// command's output open for as long as the agent lives).
+    static func markDescriptorsCloseOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0, flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     /// posix_spawn in a new process group, with default signal dispositions and an empty
     /// signal mask (the daemon's threads block signals), stdin from /dev/null and
     /// stdout/stderr appended to `logPath`. Returns 0 or an errno.
     static func spawn(argv: [String], environment: [String: String], logPath: String, pid: inout pid_t) -> Int32 {
+        markDescriptorsCloseOnExec()
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

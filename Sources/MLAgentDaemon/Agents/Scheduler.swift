@@ -135,9 +135,11 @@ actor Scheduler: Service {
                 branch: job.direction.isEmpty ? nil : "exp/\(job.direction)")
             merge.wake()
             let gpu = freeGPU()
-            let pid = try launcher.start(
-                AgentLauncher.Launch(
-                    job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu))
+            let launch = AgentLauncher.Launch(
+                job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu)
+            let launcher = launcher
+            // Under the workspace lock: no git child (and none of its pipes) exists meanwhile.
+            let pid = try await workspace.lock.withLock { try launcher.start(launch) }
             let now = ContinuousClock.now
             agents[job.id] = Agent(
                 job: job, pid: pid, token: ticket.token, worktree: worktree, logPath: logPath, started: now,
@@ -181,7 +183,8 @@ actor Scheduler: Service {
             let exited: Bool
             var description = ""
             if agent.adopted {
-                exited = kill(agent.pid, 0) != 0 && errno == ESRCH
+                // Not our child: gone, or a zombie its new parent has not reaped yet.
+                exited = (kill(agent.pid, 0) != 0 && errno == ESRCH) || Self.isZombie(agent.pid)
                 description = "exited"
             } else {
                 let result = waitpid(agent.pid, &status, WNOHANG)
@@ -290,6 +293,13 @@ actor Scheduler: Service {
             current = parent
         }
         return false
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
     }
 
     static func parent(of pid: Int32) -> Int32? {

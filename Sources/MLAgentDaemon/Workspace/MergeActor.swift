@@ -52,8 +52,17 @@ actor MergeActor: Service {
         await drain()
     }
 
-    /// Carries out every pending intent, in order.
+    /// Carries out every pending intent, in order. Callers queue behind a drain in progress:
+    /// two passes over the same intents would land them twice.
     func drain() async {
+        await drainLock.acquire()
+        await drainPending()
+        await drainLock.release()
+    }
+
+    private let drainLock = AsyncLock()
+
+    private func drainPending() async {
         guard let pending = try? await core.store.pendingIntents() else { return }
         for intent in pending {
             do {

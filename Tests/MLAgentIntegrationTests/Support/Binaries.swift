@@ -25,7 +25,7 @@ final class TempDir: @unchecked Sendable {
     var path: String { url.path }
 
     init(_ label: String = "t") throws {
-        var template = Array("/tmp/mla-\(label)-XXXXXX".utf8CString)
+        var template = Array("/var/tmp/mla-\(label)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         url = URL(fileURLWithPath: String(cString: made))
     }

@@ -9,8 +9,7 @@ final class TestDaemon: @unchecked Sendable {
     let stateDir: String
     let notify: NotifySocket
     var configPath: String?
-    private(set) var process: Process?
-    private var logHandle: FileHandle?
+    private(set) var process: ChildProcess?
     let logPath: String
 
     init(label: String = "d", config: String? = nil) throws {
@@ -21,7 +20,8 @@ final class TestDaemon: @unchecked Sendable {
         logPath = dir.file("daemon.log")
         if let config {
             let path = dir.file("mlagentd.toml")
-            try config.write(toFile: path, atomically: true, encoding: .utf8)
+            try config.replacingOccurrences(of: "@DIR@", with: dir.path)
+                .write(toFile: path, atomically: true, encoding: .utf8)
             configPath = path
         }
     }
@@ -31,6 +31,41 @@ final class TestDaemon: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        killAgents()
+    }
+
+    /// Kills every agent process started for this daemon (found by MLAGENT_SOCKET).
+    func killAgents() {
+        let marker = Array("MLAGENT_SOCKET=\(socketPath)".utf8)
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            if data.split(separator: 0).contains(where: { Array($0) == marker }) { kill(pid, SIGKILL) }
+        }
+    }
+
+    /// Writes an executable file under the test directory.
+    func write(_ name: String, _ text: String) throws {
+        let path = dir.file(name)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.replacingOccurrences(of: "@DIR@", with: dir.path).write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+    }
+
+    var workspace: String { stateDir + "/workspace" }
+
+    /// Runs git in the workspace.
+    func git(_ arguments: String...) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", workspace] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     var pid: Int32 { process?.processIdentifier ?? 0 }
@@ -38,28 +73,17 @@ final class TestDaemon: @unchecked Sendable {
     /// Starts the daemon and waits for READY=1. Unless `launching`, the queue is paused right
     /// away so that queued jobs stay queued (tests of the queue itself, without agents).
     func start(extraEnvironment: [String: String] = [:], waitReady: Bool = true, launching: Bool = false) throws {
-        let process = Process()
-        process.executableURL = Binaries.daemon
         var arguments = ["--state-dir", stateDir, "--socket", socketPath]
         if let configPath { arguments += ["--config", configPath] }
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
         environment.removeValue(forKey: "LISTEN_FDS")
         environment.removeValue(forKey: "LISTEN_PID")
         environment.removeValue(forKey: "JOURNAL_STREAM")
         for (key, value) in extraEnvironment { environment[key] = value }
-        process.environment = environment
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        logHandle = handle
         let readyBefore = notify.lines.filter { $0 == "READY=1" }.count
-        try process.run()
+        let process = try ChildProcess(
+            executable: Binaries.daemon.path, arguments: arguments, environment: environment, outputPath: logPath)
         self.process = process
         if waitReady {
             try waitUntil("READY=1 from mlagentd (log: \(log))") {
