@@ -82,6 +82,7 @@ let package = Package(
             name: "mlagent-bench",
             dependencies: [
                 "MLAgentClient",
+                "MLAgentDaemon",
                 "MLAgentProtocol",
                 "MLAgentStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

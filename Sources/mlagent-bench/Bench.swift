@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import MLAgentClient
+import MLAgentDaemon
 import MLAgentProtocol
 import MLAgentStore
 
@@ -27,6 +28,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Runs of each scenario; the median is reported (the machine may be noisy).")
     var repeats = 3
+
+    @Option(help: "Landings on main to measure (0 skips the landing benchmark).")
+    var landings = 200
 
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
@@ -62,6 +66,8 @@ struct Bench: ParsableCommand {
         }
         try notify.waitForReady()
         let readyMS = (ContinuousClock.now - spawned).milliseconds
+        // The queue is measured, not worked off: no agents are launched.
+        _ = try Client(connection: try Connection(path: socket)).pause()
         figures["ready_ms"] = readyMS
         Thread.sleep(forTimeInterval: 0.5)
         let idleRSS = rssMB(process.processIdentifier)
@@ -105,6 +111,28 @@ struct Bench: ParsableCommand {
         }
         figures["rss_peak_mb"] = peakRSS
         report.append(String(format: "memory    RSS after load                                     %9.1f MB", peakRSS))
+
+        if landings > 0 {
+            let landingDir = try TempDirectory()
+            let landingPath = landingDir.path
+            let result = try runAsync {
+                try await LandingBenchmark.run(
+                    directory: landingPath, landings: self.landings, naiveLandings: max(20, self.landings / 4))
+            }
+            figures["landings_per_s"] = result.mergeActorPerSecond
+            figures["naive_landings_per_s"] = result.naivePerSecond
+            report.append(
+                String(
+                    format: "landings  merge actor, waves of up to 8 finished, %d          %9.1f /s  (%.1fx naive)",
+                    result.landings, result.mergeActorPerSecond, result.mergeActorPerSecond / result.naivePerSecond))
+            figures["landings_one_at_a_time_per_s"] = result.oneAtATimePerSecond
+            report.append(
+                String(
+                    format: "landings  merge actor, one direction per batch, %d             %9.1f /s  (%.1fx naive)",
+                    result.landings, result.oneAtATimePerSecond, result.oneAtATimePerSecond / result.naivePerSecond))
+            report.append(
+                String(format: "landings  naive checkout + add + commit, %d directions      %9.1f /s", result.naiveLandings, result.naivePerSecond))
+        }
 
         if json {
             let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
@@ -182,6 +210,22 @@ struct Bench: ParsableCommand {
         }
         return 0
     }
+}
+
+/// Runs async work from this synchronous command and waits for it.
+func runAsync<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.result!.get()
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
 
 final class Counter: @unchecked Sendable {

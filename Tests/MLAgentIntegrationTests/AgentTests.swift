@@ -130,6 +130,11 @@ struct AgentTests {
             #expect(try daemon.git("show", "main:notes.txt").status != 0)
         }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/worktrees")) ?? []).isEmpty)
+        // The agent got the rendered prompt (archived with its work).
+        let prompt = try daemon.git("show", "exp/alpha:.mlagent-prompt.md").output
+        #expect(prompt.contains("Research job 1"))
+        #expect(prompt.contains("Direction: alpha"))
+        #expect(!prompt.contains("{job_id}") && !prompt.contains("{direction}"))
         let logs = try daemon.ctl("logs", "1")
         #expect(logs.stdout.contains("worker 1 starting"))
         try checkMain(daemon)
@@ -201,6 +206,18 @@ struct AgentTests {
         try waitUntil("the failed direction on main") {
             try daemon.git("show", "main:research_directions/slow.md").output.contains("Status: failed")
         }
+        #expect(try daemon.terminate() == 0)
+    }
+
+    @Test("an agent that makes no protocol call for stall_timeout is stopped")
+    func stall() throws {
+        let daemon = try makeDaemon("stall", scheduler: "max_attempts = 1\nstall_timeout = \"1s\"")
+        try daemon.start(launching: true)
+        let client = try daemon.client()
+        _ = try client.enqueue(EnqueueParams(direction: "quiet", agent: "sleeper"))
+        try waitUntil("the job to fail", timeout: .seconds(30)) { try states(client)[1] == .failed }
+        #expect(try client.show(id: 1).reason?.contains("no protocol call for 1s") == true)
+        #expect(try client.events(since: 0, job: 1).events.contains { $0.kind == EventKind.agentStalled })
         #expect(try daemon.terminate() == 0)
     }
 

@@ -63,13 +63,27 @@ actor MergeActor: Service {
     private let drainLock = AsyncLock()
 
     private func drainPending() async {
-        guard let pending = try? await core.store.pendingIntents() else { return }
-        for intent in pending {
+        guard let pending = try? await core.store.pendingIntents(), !pending.isEmpty else { return }
+        var index = 0
+        while index < pending.count {
+            // A run of consecutive landings goes out as one batch; archives go one by one.
+            var batch: [Intent] = []
+            while index < pending.count, pending[index].kind == .land, batch.count < Self.maxBatch {
+                batch.append(pending[index])
+                index += 1
+            }
             do {
-                let commit = try await apply(intent)
-                try await core.store.completeIntent(intent, commit: commit)
-                failures[intent.id] = nil
+                if batch.isEmpty {
+                    let intent = pending[index]
+                    index += 1
+                    let commit = try await apply(intent)
+                    try await core.store.completeIntent(intent, commit: commit)
+                    failures[intent.id] = nil
+                } else {
+                    try await landBatch(batch)
+                }
             } catch {
+                let intent = batch.first ?? pending[index - 1]
                 let count = (failures[intent.id] ?? 0) + 1
                 failures[intent.id] = count
                 logger.error(
@@ -78,27 +92,54 @@ actor MergeActor: Service {
                     try? await core.store.failIntent(intent, error: "\(error)")
                     failures[intent.id] = nil
                 }
-                // Later intents of the same direction must not overtake this one.
+                // Later intents must not overtake a failing one.
                 return
             }
         }
+    }
+
+    static let maxBatch = 64
+
+    /// Lands a run of `land` intents: those already on main (a replay after a crash) are only
+    /// marked done; the others become one commit each, written by one fast-import.
+    private func landBatch(_ intents: [Intent]) async throws {
+        let landed = try await workspace.landedIntents()
+        var todo: [(Intent, Workspace.Landing)] = []
+        for intent in intents {
+            if landed.contains(intent.id) {
+                let commit = try await workspace.commitForIntent(intent.id)
+                try await core.store.completeIntent(intent, commit: commit)
+                continue
+            }
+            guard let landing = try await landing(for: intent) else {
+                try await core.store.completeIntent(intent, commit: nil)
+                continue
+            }
+            todo.append((intent, landing))
+        }
+        guard !todo.isEmpty else { return }
+        let commits = try await workspace.land(batch: todo.map(\.1))
+        for ((intent, landing), commit) in zip(todo, commits) {
+            try await core.store.completeIntent(intent, commit: commit)
+            logger.info("landed", metadata: ["direction": "\(intent.direction ?? "")", "commit": "\(commit)", "message": "\(landing.message)"])
+        }
+    }
+
+    /// What a `land` intent writes: the direction file rendered from the current records.
+    func landing(for intent: Intent) async throws -> Workspace.Landing? {
+        guard let name = intent.direction, let direction = try await core.store.direction(named: name) else { return nil }
+        let job = try? await core.store.job(id: direction.jobID)
+        return Workspace.Landing(
+            intentID: intent.id, message: "\(name): \(direction.status)",
+            files: ["research_directions/\(name).md": .text(DirectionFile.render(direction, job: job))])
     }
 
     func apply(_ intent: Intent) async throws -> String? {
         switch intent.kind {
         case .land:
             if let existing = try await workspace.commitForIntent(intent.id) { return existing }
-            guard let name = intent.direction, let direction = try await core.store.direction(named: name) else {
-                return nil
-            }
-            let job = try? await core.store.job(id: direction.jobID)
-            let files: [String: Workspace.Landing.Content] = [
-                "research_directions/\(name).md": .text(DirectionFile.render(direction, job: job))
-            ]
-            let commit = try await workspace.land(
-                Workspace.Landing(intentID: intent.id, message: "\(name): \(direction.status)", files: files))
-            logger.info("landed", metadata: ["direction": "\(name)", "commit": "\(commit)", "status": "\(direction.status)"])
-            return commit
+            guard let landing = try await landing(for: intent) else { return nil }
+            return try await workspace.land(landing)
         case .archive:
             guard case .string(let worktree)? = intent.payload["worktree"] else { return nil }
             let fallback: String

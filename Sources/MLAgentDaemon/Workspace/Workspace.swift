@@ -118,12 +118,22 @@ struct Workspace: Sendable {
     /// Returns the new commit id.
     @discardableResult
     func land(_ landing: Landing) async throws -> String {
-        try await lock.withLock { try await landUnlocked(landing) }
+        try await lock.withLock { try await landUnlocked([landing])[0] }
+    }
+
+    /// Lands several landings as consecutive commits (one each) through one `git fast-import`
+    /// process: the cost of starting git is paid once per batch, not once per direction.
+    func land(batch landings: [Landing]) async throws -> [String] {
+        guard !landings.isEmpty else { return [] }
+        return try await lock.withLock { try await landUnlocked(landings) }
     }
 
     private func landUnlocked(_ landing: Landing) async throws -> String {
-        let parent = try? await git.run(["rev-parse", "--verify", "--quiet", "refs/heads/main"])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try await landUnlocked([landing])[0]
+    }
+
+    private func landUnlocked(_ landings: [Landing]) async throws -> [String] {
+        let hasMain = try await git.status(["rev-parse", "--verify", "--quiet", "refs/heads/main"]).status == 0
         var stream = Data()
         func append(_ text: String) { stream.append(Data(text.utf8)) }
         func blob(_ data: Data, path: String) {
@@ -131,39 +141,53 @@ struct Workspace: Sendable {
             stream.append(data)
             append("\n")
         }
-        var message = landing.message
-        if landing.intentID > 0 { message += "\n\nMlagent-Intent: \(landing.intentID)\n" }
-        let messageData = Data(message.utf8)
         let now = Int(Date().timeIntervalSince1970)
-        append("commit refs/heads/main\n")
-        append("mark :1\n")
-        append("committer mlagentd <mlagentd@localhost> \(now) +0000\n")
-        append("data \(messageData.count)\n")
-        stream.append(messageData)
-        append("\n")
-        if let parent, !parent.isEmpty { append("from \(parent)\n") }
-        for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
-            switch content {
-            case .text(let text):
-                blob(Data(text.utf8), path: path)
-            case .file(let source):
-                blob(try Data(contentsOf: URL(fileURLWithPath: source)), path: path)
-            case .directory(let source):
-                let enumerator = FileManager.default.enumerator(atPath: source)
-                while let relative = enumerator?.nextObject() as? String {
-                    let full = (source as NSString).appendingPathComponent(relative)
-                    var isDirectory: ObjCBool = false
-                    guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
-                    else { continue }
-                    blob(try Data(contentsOf: URL(fileURLWithPath: full)), path: path + "/" + relative)
+        for (index, landing) in landings.enumerated() {
+            var message = landing.message
+            if landing.intentID > 0 { message += "\n\nMlagent-Intent: \(landing.intentID)\n" }
+            let messageData = Data(message.utf8)
+            append("commit refs/heads/main\n")
+            append("mark :\(index + 1)\n")
+            append("committer mlagentd <mlagentd@localhost> \(now) +0000\n")
+            append("data \(messageData.count)\n")
+            stream.append(messageData)
+            append("\n")
+            if index == 0, hasMain { append("from refs/heads/main^0\n") }
+            for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
+                switch content {
+                case .text(let text):
+                    blob(Data(text.utf8), path: path)
+                case .file(let source):
+                    blob(try Data(contentsOf: URL(fileURLWithPath: source)), path: path)
+                case .directory(let source):
+                    let enumerator = FileManager.default.enumerator(atPath: source)
+                    while let relative = enumerator?.nextObject() as? String {
+                        let full = (source as NSString).appendingPathComponent(relative)
+                        var isDirectory: ObjCBool = false
+                        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
+                        else { continue }
+                        blob(try Data(contentsOf: URL(fileURLWithPath: full)), path: path + "/" + relative)
+                    }
                 }
             }
+            append("\n")
         }
-        append("\n")
-        append("get-mark :1\n")
+        for index in landings.indices { append("get-mark :\(index + 1)\n") }
         append("done\n")
         let output = try await git.run(["fast-import", "--quiet", "--done", "--cat-blob-fd=1"], input: stream)
-        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let commits = output.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard commits.count == landings.count else {
+            throw Git.Failure(arguments: ["fast-import"], status: 0, stderr: "expected \(landings.count) commit ids, got: \(output)")
+        }
+        return commits
+    }
+
+    /// Intent ids already carried out by recent commits on `main`.
+    func landedIntents() async throws -> Set<Int64> {
+        let log = try await lock.withLock {
+            try await git.run(["log", "-n", "500", "--format=%(trailers:key=Mlagent-Intent,valueonly)", "refs/heads/main"])
+        }
+        return Set(log.split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
     }
 
     /// The commit on `main` that carries out `intentID`, if one does (searching recent history).
