@@ -209,6 +209,28 @@ struct AgentTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    @Test("autonomy = auto keeps the pool busy with agent-picked directions up to max_directions; stop reports")
+    func autonomy() throws {
+        let daemon = try makeDaemon("auto", scheduler: "autonomy = \"auto\"\nmax_directions = 3\nmax_agents = 2")
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        try daemon.start(launching: true)
+        let client = try daemon.client()
+        try waitUntil("three autonomous directions completed", timeout: .seconds(60)) {
+            try client.directions().filter { $0.status == "completed" }.count == 3
+        }
+        // The cap holds: nothing more is started.
+        let jobs = try client.list()
+        #expect(jobs.count == 3)
+        #expect(jobs.allSatisfy { $0.direction.hasPrefix("picked-") })
+        let report = try daemon.ctl("stop")
+        #expect(report.status == 0)
+        #expect(report.stdout.contains("3 directions (3 completed)"), "\(report.stdout)")
+        #expect(try client.status().paused)
+        #expect(try client.events(since: 0, limit: 10_000).events.contains { $0.kind == EventKind.sessionReport })
+        try checkMain(daemon)
+        #expect(try daemon.terminate() == 0)
+    }
+
     @Test("an agent that makes no protocol call for stall_timeout is stopped")
     func stall() throws {
         let daemon = try makeDaemon("stall", scheduler: "max_attempts = 1\nstall_timeout = \"1s\"")

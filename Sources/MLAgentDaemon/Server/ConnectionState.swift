@@ -12,6 +12,7 @@ final class ConnectionState: Sendable {
         var busy = false
         var draining = false
         var subscribed = false
+        var fromAgent: Bool?
     }
     private let inner = NIOLockedValueBox(Inner())
 
@@ -41,6 +42,15 @@ final class ConnectionState: Sendable {
 
     var isSubscribed: Bool {
         get { inner.withLockedValue { $0.subscribed } }
+    }
+
+    /// Whether the peer is an agent's process, computed once per connection (a process does
+    /// not change sides).
+    func isFromAgent(_ compute: () async -> Bool) async -> Bool {
+        if let known = inner.withLockedValue({ $0.fromAgent }) { return known }
+        let value = await compute()
+        inner.withLockedValue { $0.fromAgent = value }
+        return value
     }
 
     func setSubscribed(_ value: Bool) {

@@ -259,8 +259,10 @@ final class ControlServer: Service {
                 return nil
             }
         } else if access == .operator || access == .both {
-            let fromAgent: Bool
-            if let services, let pid = state.peer?.pid { fromAgent = await services.scheduler.isAgentProcess(pid) } else { fromAgent = false }
+            let fromAgent = await state.isFromAgent {
+                guard let services, let pid = state.peer?.pid else { return false }
+                return await services.scheduler.isAgentProcess(pid)
+            }
             if fromAgent || !authorizer.isOperator(state.peer) {
                 try await reply(
                     id: id,

@@ -66,19 +66,21 @@ struct Git: Sendable {
                 continuation.resume(throwing: error)
                 return
             }
-            DispatchQueue.global().async {
+            // Blocking pipe I/O runs on threads of its own: on Dispatch's global queues it would
+            // hold workers that the pool, sized to the cores, replaces only after a delay.
+            Thread {
                 box.out = stdout.fileHandleForReading.readDataToEndOfFile()
                 group.leave()
-            }
-            DispatchQueue.global().async {
+            }.start()
+            Thread {
                 box.err = stderr.fileHandleForReading.readDataToEndOfFile()
                 group.leave()
-            }
+            }.start()
             if let input {
-                DispatchQueue.global().async {
+                Thread {
                     try? stdin.fileHandleForWriting.write(contentsOf: input)
                     try? stdin.fileHandleForWriting.close()
-                }
+                }.start()
             }
             group.notify(queue: .global()) {
                 continuation.resume(
