@@ -10,10 +10,13 @@ struct AgentTests {
     static let targetMarker = "TARGET-MARKER-7f3a"
 
     /// A daemon with a small dataset and the fake agent profiles below.
-    func makeDaemon(_ label: String, scheduler: String = "", timeout: String = "5m") throws -> TestDaemon {
+    func makeDaemon(_ label: String, scheduler: String = "", timeout: String = "5m", daemon extra: String = "") throws
+        -> TestDaemon
+    {
         let config = """
             [daemon]
             data_dir = "@DIR@/data"
+            \(extra)
             prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
             [scheduler]
             default_agent = "worker"
@@ -229,6 +232,57 @@ struct AgentTests {
         #expect(try client.events(since: 0, limit: 10_000).events.contains { $0.kind == EventKind.sessionReport })
         try checkMain(daemon)
         #expect(try daemon.terminate() == 0)
+    }
+
+    @Test("main is pushed to push_remote after landings")
+    func push() throws {
+        let daemon = try makeDaemon("push", daemon: "push_remote = \"@DIR@/remote.git\"")
+        let bare = Process()
+        bare.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        bare.arguments = ["init", "--quiet", "--bare", daemon.dir.file("remote.git")]
+        try bare.run()
+        bare.waitUntilExit()
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        try daemon.start(launching: true)
+        let client = try daemon.client()
+        _ = try client.enqueue(EnqueueParams(direction: "pushed"))
+        try waitUntil("the direction completed", timeout: .seconds(30)) { try states(client)[1] == .completed }
+        let local = try daemon.git("rev-parse", "main").output
+        try waitUntil("the remote's main to match") {
+            try daemon.git("--git-dir", daemon.dir.file("remote.git"), "rev-parse", "main").output == local
+                && daemon.git("show", "main:research_directions/pushed.md").output.contains("Status: completed")
+        }
+        #expect(try daemon.terminate() == 0)
+    }
+
+    @Test("a workspace that tracks target files is refused with instructions; an unknown agent profile is refused")
+    func refusals() throws {
+        let daemon = try makeDaemon("refuse")
+        let workspace = daemon.dir.file("tracked")
+        try daemon.write("tracked/data/val_public_y.csv", "target\n1\n")
+        for arguments in [["init", "--quiet", "-b", "main", workspace], ["-C", workspace, "add", "."],
+                          ["-C", workspace, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "oops"]] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            git.arguments = arguments
+            try git.run()
+            git.waitUntilExit()
+        }
+        try daemon.write("mlagentd-tracked.toml", (try String(contentsOfFile: daemon.configPath!, encoding: .utf8))
+            .replacingOccurrences(of: "[daemon]", with: "[daemon]\nworkspace = \"\(workspace)\""))
+        daemon.configPath = daemon.dir.file("mlagentd-tracked.toml")
+        try daemon.start(waitReady: false)
+        try waitUntil("mlagentd to refuse the workspace") { daemon.process?.isRunning == false }
+        #expect(daemon.process?.terminationStatus != 0)
+        #expect(daemon.log.contains("tracks target files (data/val_public_y.csv)"), "\(daemon.log)")
+        #expect(daemon.log.contains("Remove them from every commit"))
+
+        let fresh = try makeDaemon("agentname")
+        try fresh.start()
+        let unknown = try fresh.ctl("enqueue", "x", "--agent", "nobody")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no agent profile \"nobody\""))
+        #expect(try fresh.terminate() == 0)
     }
 
     @Test("an agent that makes no protocol call for stall_timeout is stopped")

@@ -38,8 +38,9 @@ public enum ConfigLoader {
         }
         if let daemon = try reader.section(table, "daemon", keys: [
             "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
-            "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir",
+            "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir", "push_remote",
         ]) {
+            if let v = try reader.string(daemon, "daemon.push_remote") { config.pushRemote = v }
             if let v = try reader.string(daemon, "daemon.prompts_dir") { config.promptsDir = v }
             if let v = try reader.string(daemon, "daemon.data_dir") { config.dataDir = v }
             if let v = try reader.string(daemon, "daemon.socket") { config.socketPath = v }

@@ -22,6 +22,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var synchronous: AppDatabase.Synchronous = .full
     /// The dataset a new workspace is created from (`*_y.csv` go to the state directory).
     public var dataDir = "data"
+    /// A git remote (name or URL) that receives `main` after every landing; empty: none.
+    public var pushRemote = ""
     /// Where the prompt templates (experiment-runner.md, submit.md) live.
     public var promptsDir = "config/prompts"
     // [scheduler]

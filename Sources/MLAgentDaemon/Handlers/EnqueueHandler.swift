@@ -19,6 +19,12 @@ struct EnqueueHandler: RequestHandler {
                 .invalidParams, "agent profile: " + problem.replacingOccurrences(of: "direction name", with: "name"),
                 context: ["field": "agent"])
         }
+        guard core.config.agents[agent] != nil else {
+            throw RPCError(
+                .invalidParams,
+                "no agent profile \"\(agent)\"; configured: \(core.config.agents.keys.sorted().joined(separator: ", ")) (add [agents.\(agent)] to the config)",
+                context: ["field": "agent"])
+        }
         let guidance = params.guidance ?? ""
         if guidance.utf8.count > Self.maxGuidanceBytes {
             throw RPCError(

@@ -13,6 +13,10 @@ actor MergeActor: Service {
     private let logger: Logger
     private var wakeUp: AsyncStream<Void>.Continuation?
     private var failures: [Int64: Int] = [:]
+    /// `main` changed (or the daemon started) and the configured remote has yet to get it.
+    private var pushPending = true
+    private var nextPush = ContinuousClock.now
+    private var pushDelay: Duration = .seconds(1)
     static let maxFailures = 5
 
     init(core: DaemonCore, workspace: Workspace) {
@@ -57,7 +61,25 @@ actor MergeActor: Service {
     func drain() async {
         await drainLock.acquire()
         await drainPending()
+        await pushIfNeeded()
         await drainLock.release()
+    }
+
+    /// Pushes `main` to `push_remote` after landings, retrying with backoff until it succeeds.
+    private func pushIfNeeded() async {
+        let remote = core.config.pushRemote
+        guard !remote.isEmpty, pushPending, ContinuousClock.now >= nextPush else { return }
+        do {
+            try await workspace.pushMain(to: remote)
+            pushPending = false
+            pushDelay = .seconds(1)
+            logger.info("pushed main", metadata: ["remote": "\(remote)"])
+        } catch {
+            nextPush = ContinuousClock.now + pushDelay
+            logger.warning(
+                "push of main failed; retrying", metadata: ["remote": "\(remote)", "retry_in": "\(DurationText.format(pushDelay))", "error": "\(error)"])
+            pushDelay = min(pushDelay * 2, .seconds(300))
+        }
     }
 
     private let drainLock = AsyncLock()
@@ -119,6 +141,7 @@ actor MergeActor: Service {
         }
         guard !todo.isEmpty else { return }
         let commits = try await workspace.land(batch: todo.map(\.1))
+        pushPending = true
         for ((intent, landing), commit) in zip(todo, commits) {
             try await core.store.completeIntent(intent, commit: commit)
             logger.info("landed", metadata: ["direction": "\(intent.direction ?? "")", "commit": "\(commit)", "message": "\(landing.message)"])

@@ -203,6 +203,11 @@ struct Workspace: Sendable {
         return nil
     }
 
+    /// Pushes `main` to `remote` (a fast-forward; the remote's main is never rewritten).
+    func pushMain(to remote: String) async throws {
+        _ = try await lock.withLock { try await git.run(["push", "--quiet", remote, "refs/heads/main:refs/heads/main"]) }
+    }
+
     /// Reads a file as it is on `main`.
     func readMain(_ path: String) async throws -> String? {
         let result = try await git.status(["show", "refs/heads/main:\(path)"])
