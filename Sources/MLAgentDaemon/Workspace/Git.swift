@@ -49,10 +49,10 @@ struct Git: Sendable {
         process.environment = environment
         let stdout = Pipe()
         let stderr = Pipe()
-        let stdin = Pipe()
+        let stdin = input == nil ? nil : Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        process.standardInput = stdin ?? FileHandle.nullDevice
         let box = OutputBox()
         return try await withCheckedThrowingContinuation { continuation in
             let group = DispatchGroup()
@@ -63,20 +63,30 @@ struct Git: Sendable {
             do {
                 try process.run()
             } catch {
+                for handle in [stdout.fileHandleForReading, stdout.fileHandleForWriting, stderr.fileHandleForReading,
+                               stderr.fileHandleForWriting] {
+                    try? handle.close()
+                }
                 continuation.resume(throwing: error)
                 return
             }
+            // The child has its copies; the parent's write ends must go, or EOF never comes.
+            try? stdout.fileHandleForWriting.close()
+            try? stderr.fileHandleForWriting.close()
+            try? stdin?.fileHandleForReading.close()
             // Blocking pipe I/O runs on threads of its own: on Dispatch's global queues it would
             // hold workers that the pool, sized to the cores, replaces only after a delay.
             Thread {
                 box.out = stdout.fileHandleForReading.readDataToEndOfFile()
+                try? stdout.fileHandleForReading.close()
                 group.leave()
             }.start()
             Thread {
                 box.err = stderr.fileHandleForReading.readDataToEndOfFile()
+                try? stderr.fileHandleForReading.close()
                 group.leave()
             }.start()
-            if let input {
+            if let input, let stdin {
                 Thread {
                     try? stdin.fileHandleForWriting.write(contentsOf: input)
                     try? stdin.fileHandleForWriting.close()
