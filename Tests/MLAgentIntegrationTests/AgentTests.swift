@@ -234,6 +234,29 @@ struct AgentTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    @Test("autonomy = ask reports after each direction and launches nothing autonomous until continue")
+    func ask() throws {
+        let daemon = try makeDaemon("ask", scheduler: "autonomy = \"ask\"\nmax_directions = 5\nmax_agents = 1")
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        try daemon.start(launching: true)
+        let client = try daemon.client()
+        try waitUntil("the first report", timeout: .seconds(30)) {
+            try client.events(since: 0, limit: 10_000).events.contains { $0.kind == EventKind.sessionReport }
+        }
+        // Held: during the next second (five scheduler ticks) no second job appears.
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(1)
+        while clock.now < end {
+            #expect(try client.list().count == 1)
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try daemon.ctl("continue").status == 0)
+        try waitUntil("a second autonomous direction", timeout: .seconds(30)) {
+            try client.directions().filter { $0.status == "completed" }.count >= 2
+        }
+        #expect(try daemon.terminate() == 0)
+    }
+
     @Test("main is pushed to push_remote after landings")
     func push() throws {
         let daemon = try makeDaemon("push", daemon: "push_remote = \"@DIR@/remote.git\"")

@@ -206,7 +206,16 @@ actor Scheduler: Service {
                 logger.info(
                     "agent ended",
                     metadata: ["job.id": "\(id)", "direction": "\(job.direction)", "state": "\(job.state.rawValue)"])
-                if job.state.isFinal, core.config.autonomy == .ask { awaitingOperator = true }
+                if job.state.isFinal, core.config.autonomy == .ask, !stopped {
+                    awaitingOperator = true
+                    let what = job.direction.isEmpty ? "job \(id)" : "direction \(job.direction)"
+                    _ = try? await core.store.write { context in
+                        try context.appendEvent(
+                            kind: EventKind.sessionReport, jobID: id, direction: job.direction,
+                            message: "\(what) ended (\(job.state.rawValue)); no autonomous launch until `mlagentctl continue`",
+                            data: ["awaiting": true, "state": .string(job.state.rawValue)])
+                    }
+                }
             } catch {
                 logger.error("cannot record the end of job \(id)", metadata: ["error": "\(error)"])
             }
