@@ -76,6 +76,8 @@ struct AgentLauncher: Sendable {
             arguments += ["--ro-bind", gitDir, gitDir]
         }
         arguments += ["--bind", worktree, worktree]
+        // mlagentctl stays reachable wherever the daemon is installed (even under /tmp).
+        arguments += ["--ro-bind", Self.binDirectory, Self.binDirectory]
         // The control socket stays reachable wherever it lives (it may sit in a hidden
         // directory or under /tmp).
         arguments += ["--bind", socketPath, socketPath]

@@ -96,6 +96,8 @@ actor Scheduler: Service {
         while agents.count < core.config.maxAgents {
             if core.store.isPaused() { return }
             await enqueueAutonomousIfNeeded()
+            // Nothing queued: no transaction (the counts are cached in memory).
+            if (core.store.counts()[.queued] ?? 0) == 0 { return }
             let ticket: Store.LaunchTicket?
             do {
                 // Pending archives must finish first: a retried job reuses its branch.
