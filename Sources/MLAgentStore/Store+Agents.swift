@@ -78,7 +78,7 @@ extension Store {
         try await write { context in
             let db = context.db
             guard let job = try JobRecord.fetchOne(db, key: jobID), job.state == JobState.running.rawValue else {
-                throw RPCError(.invalidState, "job \(jobID) is not running")
+                throw RPCError(.invalidState, "job \(jobID) is not running; its token no longer grants anything")
             }
             if !job.direction.isEmpty {
                 throw RPCError(
@@ -134,7 +134,9 @@ extension Store {
                     .invalidState, "job \(jobID) has no direction yet; declare one first (mlagentctl direction declare NAME --rationale TEXT)")
             }
             guard direction.status == "in_progress" else {
-                throw RPCError(.invalidState, "direction \(direction.name) is already \(direction.status)")
+                throw RPCError(
+                    .invalidState,
+                    "direction \(direction.name) is already \(direction.status); a direction finishes once, so exit now")
             }
             direction.status = "completed"
             direction.learnings = learnings

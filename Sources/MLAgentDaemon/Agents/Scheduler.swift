@@ -38,11 +38,13 @@ actor Scheduler: Service {
     private var agents: [Int64: Agent] = [:]
     private var wakeUp: AsyncStream<Void>.Continuation?
     private var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+    /// Jobs claimed whose agent is being started, and cancels that arrived meanwhile.
+    private var launching: Set<Int64> = []
+    private var pendingCancels: [Int64: String] = [:]
     /// `autonomy = "ask"`: set after a direction ends, cleared by `mlagentctl continue`.
     private(set) var awaitingOperator = false
     /// `mlagentctl stop`: no autonomous launches until `resume`.
     private(set) var stopped = false
-    private(set) var autonomousLaunched = 0
 
     init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor) {
         self.core = core
@@ -57,8 +59,6 @@ actor Scheduler: Service {
     }
 
     private func signal() { wakeUp?.yield() }
-
-    var runningCount: Int { agents.count }
 
     func run() async throws {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -131,6 +131,8 @@ actor Scheduler: Service {
         }
         let worktree = job.worktree ?? ""
         let logPath = job.logPath ?? ""
+        launching.insert(job.id)
+        defer { launching.remove(job.id) }
         do {
             _ = try await workspace.addWorktree(
                 name: (worktree as NSString).lastPathComponent,
@@ -148,11 +150,16 @@ actor Scheduler: Service {
                 deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil)
             try await core.store.recordProcess(jobID: job.id, pid: pid)
             log.info("agent started", metadata: ["pid": "\(pid)", "agent": "\(job.agent)", "worktree": "\(worktree)"])
+            if let reason = pendingCancels.removeValue(forKey: job.id) {
+                stop(job.id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
+            }
         } catch {
+            pendingCancels[job.id] = nil
             log.error("agent could not start", metadata: ["error": "\(error)"])
             _ = try? await core.store.endJob(
                 id: job.id, ending: .exited(status: "could not start (\(error))", logTail: ""), maxAttempts: 0)
             merge.wake()
+            for waiter in endWaiters.removeValue(forKey: job.id) ?? [] { waiter.resume() }
         }
     }
 
@@ -170,11 +177,7 @@ actor Scheduler: Service {
         guard (counts[.queued] ?? 0) == 0, agents.count < config.maxAgents else { return }
         let started = ((try? await core.store.directions()) ?? []).count + agents.values.filter { $0.job.direction.isEmpty }.count
         guard started < config.maxDirections else { return }
-        if (try? await core.store.enqueue(
-            .init(direction: "", guidance: "", agent: config.defaultAgent, priority: 0))) != nil
-        {
-            autonomousLaunched += 1
-        }
+        _ = try? await core.store.enqueue(.init(direction: "", guidance: "", agent: config.defaultAgent, priority: 0))
     }
 
     // MARK: Watching
@@ -218,8 +221,17 @@ actor Scheduler: Service {
                             data: ["awaiting": true, "state": .string(job.state.rawValue)])
                     }
                 }
+            } catch let error as RPCError where error.kind == .invalidState {
+                // The job already ended elsewhere (cancelled before its agent was registered).
+                logger.notice("agent of an already ended job exited", metadata: ["job.id": "\(id)", "error": "\(error)"])
             } catch {
-                logger.error("cannot record the end of job \(id)", metadata: ["error": "\(error)"])
+                // Keep the (already reaped) agent so that the next tick records the end again.
+                logger.error("cannot record the end of job \(id); retrying", metadata: ["error": "\(error)"])
+                var retry = agent
+                retry.adopted = true
+                retry.stopping = Stopping(ending: ending, signalled: .now, killed: true)
+                agents[id] = retry
+                continue
             }
             merge.wake()
             for waiter in endWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
@@ -306,26 +318,33 @@ actor Scheduler: Service {
         return false
     }
 
-    static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
-    }
-
-    static func parent(of pid: Int32) -> Int32? {
+    /// The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, ...
+    static func statFields(_ pid: Int32) -> [Substring]? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? Int32(fields[1]) : nil
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        statFields(pid)?.first == "Z"
+    }
+
+    static func parent(of pid: Int32) -> Int32? {
+        guard let fields = statFields(pid), fields.count > 1 else { return nil }
+        return Int32(fields[1])
     }
 
     /// Cancels a running job: its process group is stopped and the job ends as cancelled.
     /// Returns once the agent is gone (or at most after the kill grace and a margin).
     func cancel(_ id: Int64, reason: String) async -> Bool {
-        guard agents[id] != nil else { return false }
-        stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
+        if agents[id] == nil {
+            // Claimed but still starting: stop it as soon as it is registered.
+            guard launching.contains(id) else { return false }
+            pendingCancels[id] = reason
+        } else {
+            stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
+        }
         await withCheckedContinuation { continuation in
             endWaiters[id, default: []].append(continuation)
             wakeUp?.yield()

@@ -15,13 +15,9 @@ struct DeclareHandler: RequestHandler {
         if let problem = DirectionName.problem(with: params.name) {
             throw RPCError(.invalidParams, problem, context: ["field": "name"])
         }
-        let rationale = params.rationale.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !rationale.isEmpty else {
-            throw RPCError(.invalidParams, "rationale is empty: say why this direction and what it adds", context: ["field": "rationale"])
-        }
-        guard rationale.utf8.count <= Self.maxRationaleBytes else {
-            throw RPCError(.invalidParams, "rationale is longer than \(Self.maxRationaleBytes) bytes", context: ["field": "rationale"])
-        }
+        let rationale = try requiredText(
+            params.rationale, field: "rationale", limit: Self.maxRationaleBytes,
+            whenEmpty: "say why this direction and what it adds to earlier ones")
         let (direction, _) = try await core.store.declare(jobID: jobID, name: params.name, rationale: rationale)
         let job = try await core.store.job(id: jobID)
         if let worktree = job.worktree {
@@ -48,13 +44,9 @@ struct FinishHandler: RequestHandler {
 
     func handle(_ params: FinishParams, context: RequestContext) async throws -> Direction {
         let jobID = try context.requireAgent(Self.method)
-        let learnings = params.learnings.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !learnings.isEmpty else {
-            throw RPCError(.invalidParams, "learnings are empty: write what worked, what did not and what to try next, citing run ids")
-        }
-        guard learnings.utf8.count <= Self.maxLearningsBytes else {
-            throw RPCError(.invalidParams, "learnings are longer than \(Self.maxLearningsBytes) bytes")
-        }
+        let learnings = try requiredText(
+            params.learnings, field: "learnings", limit: Self.maxLearningsBytes,
+            whenEmpty: "write what worked, what did not and what to try next, citing run ids")
         let (direction, _) = try await core.store.finishDirection(jobID: jobID, learnings: learnings)
         services.merge.wake()
         core.logger.info("direction finished", metadata: ["job.id": "\(jobID)", "direction": "\(direction.name)"])
@@ -71,4 +63,18 @@ struct DirectionListHandler: RequestHandler {
     func handle(_ params: NoParams, context: RequestContext) async throws -> DirectionList {
         DirectionList(directions: try await core.store.directions())
     }
+}
+
+/// Trims `text` and checks it is neither empty nor over `limit` bytes.
+private func requiredText(_ text: String, field: String, limit: Int, whenEmpty: String) throws -> String {
+    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !trimmed.isEmpty else {
+        throw RPCError(.invalidParams, "\(field) is empty: \(whenEmpty)", context: ["field": .string(field)])
+    }
+    guard trimmed.utf8.count <= limit else {
+        throw RPCError(
+            .invalidParams, "\(field) is \(trimmed.utf8.count) bytes; the limit is \(limit): shorten it",
+            context: ["field": .string(field)])
+    }
+    return trimmed
 }

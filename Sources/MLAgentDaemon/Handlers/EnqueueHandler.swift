@@ -14,11 +14,6 @@ struct EnqueueHandler: RequestHandler {
             throw RPCError(.invalidParams, problem, context: ["field": "direction"])
         }
         let agent = params.agent ?? core.config.defaultAgent
-        if let problem = DirectionName.problem(with: agent) {
-            throw RPCError(
-                .invalidParams, "agent profile: " + problem.replacingOccurrences(of: "direction name", with: "name"),
-                context: ["field": "agent"])
-        }
         guard core.config.agents[agent] != nil else {
             throw RPCError(
                 .invalidParams,

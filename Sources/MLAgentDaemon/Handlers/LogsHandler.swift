@@ -9,9 +9,8 @@ struct LogsHandler: RequestHandler {
 
     func handle(_ params: LogsParams, context: RequestContext) async throws -> LogChunk {
         let job = try await core.store.job(id: params.id)
-        let path = (core.config.stateDir as NSString).appendingPathComponent("logs/job-\(job.id).log")
         let limit = min(max(params.limit ?? Self.maxChunk, 1), Self.maxChunk)
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard let path = job.logPath, let handle = FileHandle(forReadingAtPath: path) else {
             return LogChunk(jobID: job.id, offset: 0, nextOffset: 0, size: 0, data: "", running: job.state == .running)
         }
         defer { try? handle.close() }

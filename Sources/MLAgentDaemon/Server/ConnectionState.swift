@@ -95,8 +95,6 @@ final class ConnectionRegistry: Sendable {
         _ = inner.withLockedValue { $0.connections.removeValue(forKey: connection.id) }
     }
 
-    var count: Int { inner.withLockedValue { $0.connections.count } }
-
     func drainAll() {
         let all = inner.withLockedValue { inner -> [ConnectionState] in
             inner.draining = true

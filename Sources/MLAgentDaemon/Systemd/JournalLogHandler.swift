@@ -69,7 +69,6 @@ public struct JournalLogHandler: LogHandler {
         _ = vectors.withUnsafeMutableBufferPointer { buffer in
             sd_journal_sendv(buffer.baseAddress, Int32(buffer.count))
         }
-        _ = cStrings.count
     }
 
     /// True when stderr is the journal stream systemd set up for this service

@@ -98,7 +98,7 @@ actor MergeActor: Service {
                 if batch.isEmpty {
                     let intent = pending[index]
                     index += 1
-                    let commit = try await apply(intent)
+                    let commit = try await archive(intent)
                     try await core.store.completeIntent(intent, commit: commit)
                     failures[intent.id] = nil
                 } else {
@@ -126,10 +126,9 @@ actor MergeActor: Service {
     /// marked done; the others become one commit each, written by one fast-import.
     private func landBatch(_ intents: [Intent]) async throws {
         let landed = try await workspace.landedIntents()
-        var todo: [(Intent, Workspace.Landing)] = []
+        var toLand: [(Intent, Workspace.Landing)] = []
         for intent in intents {
-            if landed.contains(intent.id) {
-                let commit = try await workspace.commitForIntent(intent.id)
+            if let commit = landed[intent.id] {
                 try await core.store.completeIntent(intent, commit: commit)
                 continue
             }
@@ -137,12 +136,12 @@ actor MergeActor: Service {
                 try await core.store.completeIntent(intent, commit: nil)
                 continue
             }
-            todo.append((intent, landing))
+            toLand.append((intent, landing))
         }
-        guard !todo.isEmpty else { return }
-        let commits = try await workspace.land(batch: todo.map(\.1))
+        guard !toLand.isEmpty else { return }
+        let commits = try await workspace.land(batch: toLand.map(\.1))
         pushPending = true
-        for ((intent, landing), commit) in zip(todo, commits) {
+        for ((intent, landing), commit) in zip(toLand, commits) {
             try await core.store.completeIntent(intent, commit: commit)
             logger.info("landed", metadata: ["direction": "\(intent.direction ?? "")", "commit": "\(commit)", "message": "\(landing.message)"])
         }
@@ -157,19 +156,13 @@ actor MergeActor: Service {
             files: ["research_directions/\(name).md": .text(DirectionFile.render(direction, job: job))])
     }
 
-    func apply(_ intent: Intent) async throws -> String? {
-        switch intent.kind {
-        case .land:
-            if let existing = try await workspace.commitForIntent(intent.id) { return existing }
-            guard let landing = try await landing(for: intent) else { return nil }
-            return try await workspace.land(landing)
-        case .archive:
-            guard case .string(let worktree)? = intent.payload["worktree"] else { return nil }
-            let fallback: String
-            if case .string(let branch)? = intent.payload["fallback_branch"] { fallback = branch } else { fallback = "exp/job-\(intent.jobID ?? 0)" }
-            let message: String
-            if case .string(let text)? = intent.payload["message"] { message = text } else { message = "Archive" }
-            return try await workspace.archiveAndRemove(worktree: worktree, fallbackBranch: fallback, message: message)
-        }
+    /// Carries out an `archive` intent (idempotent: a worktree already removed is done).
+    private func archive(_ intent: Intent) async throws -> String? {
+        guard case .string(let worktree)? = intent.payload["worktree"] else { return nil }
+        let fallback: String
+        if case .string(let branch)? = intent.payload["fallback_branch"] { fallback = branch } else { fallback = "exp/job-\(intent.jobID ?? 0)" }
+        let message: String
+        if case .string(let text)? = intent.payload["message"] { message = text } else { message = "Archive" }
+        return try await workspace.archiveAndRemove(worktree: worktree, fallbackBranch: fallback, message: message)
     }
 }

@@ -74,7 +74,7 @@ struct Workspace: Sendable {
         files["research_directions/README.md"] = .text(Templates.researchDirectionsReadme)
         files["mlruns/README.md"] = .text(Templates.mlrunsReadme)
         files[".gitignore"] = .text(Templates.gitignore)
-        _ = try await landUnlocked(Landing(intentID: 0, message: "Initialize the research workspace", files: files))
+        _ = try await landUnlocked([Landing(intentID: 0, message: "Initialize the research workspace", files: files)])
         logger.info("workspace created", metadata: ["workspace": "\(path)", "data_dir": "\(dataDir)"])
     }
 
@@ -113,23 +113,13 @@ struct Workspace: Sendable {
         var files: [String: Content]
     }
 
-    /// Writes `files` on top of `main` in one commit via `git fast-import`, which updates
-    /// `refs/heads/main` only if it still points at the commit the landing started from.
-    /// Returns the new commit id.
-    @discardableResult
-    func land(_ landing: Landing) async throws -> String {
-        try await lock.withLock { try await landUnlocked([landing])[0] }
-    }
-
-    /// Lands several landings as consecutive commits (one each) through one `git fast-import`
-    /// process: the cost of starting git is paid once per batch, not once per direction.
+    /// Lands each landing as its own commit on top of `main`, all through one `git fast-import`
+    /// process (the cost of starting git is paid once per batch, not once per direction).
+    /// fast-import updates `refs/heads/main` only as a fast-forward from the commit the batch
+    /// started from. Returns the new commit ids, in order.
     func land(batch landings: [Landing]) async throws -> [String] {
         guard !landings.isEmpty else { return [] }
         return try await lock.withLock { try await landUnlocked(landings) }
-    }
-
-    private func landUnlocked(_ landing: Landing) async throws -> String {
-        try await landUnlocked([landing])[0]
     }
 
     private func landUnlocked(_ landings: [Landing]) async throws -> [String] {
@@ -182,36 +172,24 @@ struct Workspace: Sendable {
         return commits
     }
 
-    /// Intent ids already carried out by recent commits on `main`.
-    func landedIntents() async throws -> Set<Int64> {
+    /// The intents already carried out on `main` (from the `Mlagent-Intent:` trailers of its
+    /// recent history), with the commit that carried out each.
+    func landedIntents() async throws -> [Int64: String] {
         let log = try await lock.withLock {
-            try await git.run(["log", "-n", "500", "--format=%(trailers:key=Mlagent-Intent,valueonly)", "refs/heads/main"])
+            try await git.run(["log", "-n", "500", "--format=%H %(trailers:key=Mlagent-Intent,valueonly,separator=%x20)", "refs/heads/main"])
         }
-        return Set(log.split(separator: "\n").compactMap { Int64($0.trimmingCharacters(in: .whitespaces)) })
-    }
-
-    /// The commit on `main` that carries out `intentID`, if one does (searching recent history).
-    func commitForIntent(_ intentID: Int64) async throws -> String? {
-        let log = try await lock.withLock { try await git.run(["log", "-n", "200", "--format=%H%x00%B%x01", "refs/heads/main"]) }
-        for entry in log.split(separator: "\u{1}") {
-            let parts = entry.split(separator: "\0", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            if parts[1].contains("Mlagent-Intent: \(intentID)\n") || parts[1].hasSuffix("Mlagent-Intent: \(intentID)") {
-                return parts[0].trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+        var landed: [Int64: String] = [:]
+        for line in log.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard let commit = fields.first else { continue }
+            for id in fields.dropFirst().compactMap({ Int64($0) }) { landed[id] = String(commit) }
         }
-        return nil
+        return landed
     }
 
     /// Pushes `main` to `remote` (a fast-forward; the remote's main is never rewritten).
     func pushMain(to remote: String) async throws {
         _ = try await lock.withLock { try await git.run(["push", "--quiet", remote, "refs/heads/main:refs/heads/main"]) }
-    }
-
-    /// Reads a file as it is on `main`.
-    func readMain(_ path: String) async throws -> String? {
-        let result = try await git.status(["show", "refs/heads/main:\(path)"])
-        return result.status == 0 ? result.stdout : nil
     }
 
     static func quote(_ path: String) -> String {
