@@ -37,7 +37,12 @@ let package = Package(
             dependencies: [
                 "MLAgentProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MLAgentEval",
             swiftSettings: strict
         ),
         .target(
@@ -50,6 +55,7 @@ let package = Package(
             dependencies: [
                 "MLAgentProtocol",
                 "MLAgentStore",
+                "MLAgentEval",
                 "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,6 +108,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "MLAgentEvalTests",
+            dependencies: ["MLAgentEval"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "MLAgentDaemonTests",
             dependencies: [
                 "MLAgentDaemon", "MLAgentProtocol",
@@ -112,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MLAgentIntegrationTests",
-            dependencies: ["MLAgentClient", "MLAgentProtocol"],
+            dependencies: ["MLAgentClient", "MLAgentProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

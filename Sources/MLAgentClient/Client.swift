@@ -74,6 +74,52 @@ public final class Client {
         try connection.call(Method.continue, as: PauseState.self)
     }
 
+    // MARK: Runs and evaluation
+
+    public func startRun(_ params: RunStartParams) throws -> Run {
+        try connection.call(Method.runStart, params: params, as: Run.self)
+    }
+
+    public func logRun(_ params: RunLogParams) throws -> RunLogResult {
+        try connection.call(Method.runLog, params: params, as: RunLogResult.self)
+    }
+
+    public func artifact(_ params: RunArtifactParams) throws -> ArtifactInfo {
+        try connection.call(Method.runArtifact, params: params, as: ArtifactInfo.self)
+    }
+
+    public func endRun(_ params: RunEndParams) throws -> Run {
+        try connection.call(Method.runEnd, params: params, as: Run.self)
+    }
+
+    public func showRun(_ id: Int64) throws -> RunDetail {
+        try connection.call(Method.runShow, params: RunIDParams(run: id), as: RunDetail.self)
+    }
+
+    public func runs(direction: String? = nil) throws -> [Run] {
+        try connection.call(Method.runList, params: RunsParams(direction: direction), as: RunList.self).runs
+    }
+
+    public func metricHistory(_ params: MetricHistoryParams) throws -> MetricHistory {
+        try connection.call(Method.runMetrics, params: params, as: MetricHistory.self)
+    }
+
+    public func evaluate(run: Int64, path: String) throws -> EvalResult {
+        try connection.call(Method.eval, params: EvalParams(run: run, path: path), as: EvalResult.self)
+    }
+
+    public func submit(run: Int64, path: String) throws -> EvalResult {
+        try connection.call(Method.submit, params: EvalParams(run: run, path: path), as: EvalResult.self)
+    }
+
+    public func leaderboard() throws -> Leaderboard {
+        try connection.call(Method.leaderboard, as: Leaderboard.self)
+    }
+
+    public func summary() throws -> SessionSummary {
+        try connection.call(Method.summary, as: SessionSummary.self)
+    }
+
     /// Starts a subscription; read events with `nextEvent()`.
     public func subscribe(since: Int64? = nil, job: Int64? = nil) throws -> SubscribeResult {
         try connection.call(Method.eventsSubscribe, params: EventsParams(since: since, job: job), as: SubscribeResult.self)

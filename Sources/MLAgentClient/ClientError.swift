@@ -13,6 +13,14 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
     case io(String)
     case timeout
 
+    /// The connection broke or could not be made: worth retrying against a restarting daemon.
+    public var isConnectionLoss: Bool {
+        switch self {
+        case .cannotConnect, .closed, .io, .timeout, .protocolViolation: true
+        case .rpc: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .cannotConnect(let path, let reason, let source):

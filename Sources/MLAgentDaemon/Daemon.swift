@@ -47,7 +47,12 @@ public enum Daemon {
         let launcher = AgentLauncher(
             config: config, socketPath: source.info.path, workspacePath: workspace.path, promptsDir: config.promptsDir)
         let scheduler = Scheduler(core: core, launcher: launcher, workspace: workspace, merge: merge)
-        let services = AgentServices(scheduler: scheduler, merge: merge, workspace: workspace)
+        let evaluator = Evaluator(
+            metric: config.metric, targetsDir: workspace.targetsDir, bootstrapSamples: config.bootstrapSamples)
+        let artifacts = ArtifactStore(
+            root: (config.stateDir as NSString).appendingPathComponent("artifacts"), maxBytes: config.maxArtifactBytes)
+        let services = AgentServices(
+            scheduler: scheduler, merge: merge, workspace: workspace, evaluator: evaluator, artifacts: artifacts)
 
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let server = ControlServer(core: core, source: source, services: services) {

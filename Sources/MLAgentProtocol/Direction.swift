@@ -12,17 +12,22 @@ public struct Direction: Sendable, Codable, Equatable {
     public var learnings: String?
     public var startedAt: Date
     public var finishedAt: Date?
+    /// The run whose private predictions were scored (once per direction).
+    public var submittedRun: Int64?
+    /// The submitted run's private score trails its public score by more than `overfit_gap`.
+    public var overfit: Bool
 
     enum CodingKeys: String, CodingKey {
-        case name, branch, status, rationale, guidance, learnings
+        case name, branch, status, rationale, guidance, learnings, overfit
         case jobID = "job_id"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case submittedRun = "submitted_run"
     }
 
     public init(
         name: String, jobID: Int64, branch: String, status: String, rationale: String, guidance: String,
-        learnings: String?, startedAt: Date, finishedAt: Date?
+        learnings: String?, startedAt: Date, finishedAt: Date?, submittedRun: Int64? = nil, overfit: Bool = false
     ) {
         self.name = name
         self.jobID = jobID
@@ -33,6 +38,8 @@ public struct Direction: Sendable, Codable, Equatable {
         self.learnings = learnings
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.submittedRun = submittedRun
+        self.overfit = overfit
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +53,8 @@ public struct Direction: Sendable, Codable, Equatable {
         learnings = try c.decodeIfPresent(String.self, forKey: .learnings)
         startedAt = try Timestamp.parse(c.decode(String.self, forKey: .startedAt))
         finishedAt = try c.decodeIfPresent(String.self, forKey: .finishedAt).map(Timestamp.parse)
+        submittedRun = try c.decodeIfPresent(Int64.self, forKey: .submittedRun)
+        overfit = try c.decodeIfPresent(Bool.self, forKey: .overfit) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -59,6 +68,8 @@ public struct Direction: Sendable, Codable, Equatable {
         try c.encode(learnings, forKey: .learnings)
         try c.encode(Timestamp.format(startedAt), forKey: .startedAt)
         try c.encode(finishedAt.map(Timestamp.format), forKey: .finishedAt)
+        try c.encode(submittedRun, forKey: .submittedRun)
+        try c.encode(overfit, forKey: .overfit)
     }
 }
 

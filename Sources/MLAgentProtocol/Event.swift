@@ -72,4 +72,11 @@ public enum EventKind {
     public static let jobArchived = "job.archived"
     public static let intentFailed = "intent.failed"
     public static let sessionReport = "session.report"
+    public static let runStarted = "run.started"
+    public static let runEnded = "run.ended"
+    public static let runArtifact = "run.artifact"
+    public static let runEvaluated = "run.evaluated"
+    public static let runSubmitted = "run.submitted"
+    /// A submission whose private score trails its public score by more than `overfit_gap`.
+    public static let overfit = "overfit"
 }

@@ -17,6 +17,17 @@ public enum Method {
     public static let explore = "session.explore"
     public static let stop = "session.stop"
     public static let `continue` = "session.continue"
+    public static let runStart = "run.start"
+    public static let runLog = "run.log"
+    public static let runArtifact = "run.artifact"
+    public static let runEnd = "run.end"
+    public static let runShow = "run.show"
+    public static let runList = "run.list"
+    public static let runMetrics = "run.metrics"
+    public static let eval = "run.eval"
+    public static let submit = "run.submit"
+    public static let leaderboard = "report.leaderboard"
+    public static let summary = "report.summary"
     /// Server notification carrying one `Event`.
     public static let event = "event"
     /// Server notification: the subscriber fell behind; events resume from `last_seq`.

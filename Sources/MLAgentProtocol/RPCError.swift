@@ -41,6 +41,12 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
     case unauthorized = "unauthorized"
     case shuttingDown = "shutting_down"
     case internalError = "internal_error"
+    /// The predictions file is malformed (row count, values, format).
+    case invalidPredictions = "invalid_predictions"
+    /// The direction spent its public evaluations.
+    case budgetExhausted = "budget_exhausted"
+    /// The caller may not touch this path, run or direction.
+    case forbidden = "forbidden"
 
     public var code: Int {
         switch self {
@@ -54,6 +60,9 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
         case .invalidState: -32010
         case .unauthorized: -32001
         case .shuttingDown: -32003
+        case .forbidden: -32002
+        case .budgetExhausted: -32011
+        case .invalidPredictions: -32012
         }
     }
 }

@@ -119,6 +119,89 @@ public struct AppDatabase: Sendable {
             }
             try db.execute(sql: "CREATE INDEX intents_pending ON intents(state, id)")
         }
+        migrator.registerMigration("v3") { db in
+            // Experiment tracking. Nothing here is ever deleted: failed runs are kept.
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("direction", .text).notNull().references("directions")
+                t.column("job_id", .integer).notNull().references("jobs")
+                t.column("name", .text).notNull()
+                t.column("status", .text).notNull().check(sql: "status IN ('running','finished','failed')")
+                t.column("rationale", .text).notNull()
+                t.column("analysis", .text)
+                t.column("started_at", .datetime).notNull()
+                t.column("ended_at", .datetime)
+                t.column("public_score", .double)
+                t.column("public_ci", .jsonText)
+                t.column("public_evals", .integer).notNull().defaults(to: 0)
+                t.column("private_score", .double)
+                t.column("metric_points", .integer).notNull().defaults(to: 0)
+                t.column("has_model", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: "CREATE INDEX runs_direction ON runs(direction, id)")
+            // Params are written once; tags may be rewritten (last value wins).
+            try db.execute(sql: """
+                CREATE TABLE run_params (
+                  run_id INTEGER NOT NULL REFERENCES runs(id),
+                  key TEXT NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (run_id, key)) WITHOUT ROWID
+                """)
+            try db.execute(sql: """
+                CREATE TABLE run_tags (
+                  run_id INTEGER NOT NULL REFERENCES runs(id),
+                  key TEXT NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (run_id, key)) WITHOUT ROWID
+                """)
+            // Metric points in arrival order (rowid). No foreign key: the insert path checks
+            // the run once per batch, not once per point.
+            try db.execute(sql: """
+                CREATE TABLE metrics (
+                  run_id INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,
+                  value REAL NOT NULL, timestamp INTEGER NOT NULL)
+                """)
+            try db.execute(sql: "CREATE INDEX metrics_run ON metrics(run_id)")
+            try db.execute(sql: """
+                CREATE TABLE latest_metrics (
+                  run_id INTEGER NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,
+                  value REAL NOT NULL, timestamp INTEGER NOT NULL,
+                  PRIMARY KEY (run_id, key)) WITHOUT ROWID
+                """)
+            // Batches already recorded, so that a batch sent again after a lost connection is
+            // recorded once.
+            try db.execute(sql: """
+                CREATE TABLE metric_batches (
+                  run_id INTEGER NOT NULL, batch TEXT NOT NULL, points INTEGER NOT NULL,
+                  PRIMARY KEY (run_id, batch)) WITHOUT ROWID
+                """)
+            try db.create(table: "artifacts") { t in
+                t.column("run_id", .integer).notNull().references("runs")
+                t.column("name", .text).notNull()
+                t.column("is_directory", .boolean).notNull()
+                t.column("files", .integer).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["run_id", "name"])
+            }
+            try db.create(table: "evaluations") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("run_id", .integer).notNull().references("runs")
+                t.column("direction", .text).notNull()
+                t.column("split", .text).notNull().check(sql: "split IN ('public','private')")
+                t.column("metric", .text).notNull()
+                t.column("score", .double).notNull()
+                t.column("ci", .jsonText)
+                t.column("rows", .integer).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.execute(sql: "CREATE INDEX evaluations_run ON evaluations(run_id, id)")
+            try db.execute(sql: "CREATE INDEX evaluations_direction ON evaluations(direction, split)")
+            // The private split is scored once per direction, whatever happens above.
+            try db.execute(sql: "CREATE UNIQUE INDEX evaluations_private ON evaluations(direction) WHERE split = 'private'")
+            try db.alter(table: "directions") { t in
+                t.add(column: "submitted_run", .integer)
+                t.add(column: "overfit", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 }

@@ -13,18 +13,22 @@ struct DirectionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var learnings: String?
     var started_at: Date
     var finished_at: Date?
+    var submitted_run: Int64? = nil
+    var overfit: Bool = false
 
     var direction: Direction {
         Direction(
             name: name, jobID: job_id, branch: branch, status: status, rationale: rationale, guidance: guidance,
-            learnings: learnings, startedAt: started_at, finishedAt: finished_at)
+            learnings: learnings, startedAt: started_at, finishedAt: finished_at, submittedRun: submitted_run,
+            overfit: overfit)
     }
 }
 
 /// Something the daemon must do outside SQLite, recorded before it is done.
 public struct Intent: Sendable, Equatable {
     public enum Kind: String, Sendable {
-        /// Land `research_directions/<name>.md` (and the direction's run records) on main.
+        /// Land `research_directions/<name>.md` on main; a final landing adds the direction's
+        /// run records under `mlruns/<name>/`.
         case land
         /// Commit a finished job's worktree to its branch and remove the worktree.
         case archive

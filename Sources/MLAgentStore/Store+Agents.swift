@@ -138,6 +138,17 @@ extension Store {
                     .invalidState,
                     "direction \(direction.name) is already \(direction.status); a direction finishes once, so exit now")
             }
+            if direction.submitted_run == nil,
+                let candidate = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM runs WHERE direction = ? AND status = 'finished' AND has_model ORDER BY id LIMIT 1",
+                    arguments: [direction.name])
+            {
+                throw RPCError(
+                    .invalidState,
+                    "direction \(direction.name) has finished runs with a model (run \(candidate) and maybe others) but no submission: submit the best one first (mlagentctl submit RUN PRIVATE_PREDICTIONS.csv), then finish",
+                    context: ["run": .int(candidate)])
+            }
+            try Self.failOpenRuns(jobID: jobID, why: "the direction finished while this run was still running", in: context)
             direction.status = "completed"
             direction.learnings = learnings
             direction.finished_at = context.now
@@ -198,6 +209,7 @@ extension Store {
                 next = .completed
                 reason = "agent finished its direction; " + reason
             }
+            try Self.failOpenRuns(jobID: id, why: "the agent's job ended (\(next.rawValue)) before the run was ended", in: context)
             if let worktree = record.worktree {
                 _ = try Self.addIntent(
                     .archive, direction: record.direction.isEmpty ? nil : record.direction, jobID: id,

@@ -16,6 +16,7 @@ struct MLAgentCtl: ParsableCommand {
         subcommands: [
             StatusCommand.self, EnqueueCommand.self, ListCommand.self, ShowCommand.self, CancelCommand.self,
             PauseCommand.self, ResumeCommand.self, TailCommand.self, LogsCommand.self, DirectionCommand.self,
-            ExploreCommand.self, StopCommand.self, ContinueCommand.self,
+            ExploreCommand.self, StopCommand.self, ContinueCommand.self, RunCommand.self, RunsCommand.self,
+            EvalCommand.self, SubmitCommand.self, LeaderboardCommand.self, SummaryCommand.self,
         ])
 }

@@ -43,6 +43,36 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Sends `request`, and after a lost connection reconnects (agents wait up to 90 seconds
+    /// for a restarting daemon) and sends it again. Only for idempotent requests.
+    func resending<Request, Reply>(
+        request: Request, client: inout Client, _ call: (Client, Request) throws -> Reply
+    ) throws -> Reply {
+        let deadline = ContinuousClock.now + .seconds(90)
+        let token = client.connection.token
+        var delay = 0.1
+        while true {
+            do {
+                return try call(client, request)
+            } catch let error as ClientError where error.isConnectionLoss {
+                client.connection.close()
+                // A daemon killed mid-request may still accept a connection while it dies, so
+                // failures while reconnecting are retried too.
+                while true {
+                    guard ContinuousClock.now < deadline else { throw error }
+                    do {
+                        client = try connect(timeout: .seconds(60), patient: true)
+                        client.connection.token = token
+                        break
+                    } catch let retry as ClientError where retry.isConnectionLoss {
+                        Thread.sleep(forTimeInterval: delay)
+                        delay = min(delay * 2, 2)
+                    }
+                }
+            }
+        }
+    }
+
     func printJSON(_ value: some Encodable) throws {
         let data = try JSONCoding.line(value)
         Output.line(String(decoding: data, as: UTF8.self))
@@ -52,6 +82,34 @@ struct GlobalOptions: ParsableArguments {
 enum Output {
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func progress(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+
+    static func score(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.4f", value)
+    }
+
+    static func interval(_ interval: ScoreInterval?) -> String {
+        guard let interval else { return "" }
+        return " (95% CI \(score(interval.low))–\(score(interval.high)))"
+    }
+
+    /// A titled list, skipped when empty.
+    static func section(_ title: String, _ items: [String]) {
+        guard !items.isEmpty else { return }
+        line("  \(title):")
+        for item in items { line("    \(item)") }
+    }
+
+    /// Prints `text` as an error and returns the exit code of a refused request (1): for
+    /// input the daemon would refuse anyway (bad files, bad values).
+    static func refuse(_ text: String) -> ExitCode {
+        error(text)
+        return ExitCode.failure
     }
 
     static func error(_ text: String) {

@@ -13,11 +13,13 @@ struct StoreTests {
     @Test("migrations create the schema and are listed in order")
     func migrations() throws {
         let database = try AppDatabase.inMemory()
-        #expect(AppDatabase.migrationNames == ["v1", "v2"])
-        let tables: [Bool] = try database.writer.read { db in
-            try ["jobs", "events", "settings"].map { try db.tableExists($0) }
-        }
-        #expect(tables == [true, true, true])
+        #expect(AppDatabase.migrationNames == ["v1", "v2", "v3"])
+        let names = [
+            "jobs", "events", "settings", "directions", "intents", "runs", "run_params", "run_tags", "metrics",
+            "latest_metrics", "metric_batches", "artifacts", "evaluations",
+        ]
+        let tables: [Bool] = try database.writer.read { db in try names.map { try db.tableExists($0) } }
+        #expect(tables == Array(repeating: true, count: names.count))
     }
 
     @Test("enqueue stores the job and its event in one transaction with increasing seq")
@@ -180,5 +182,77 @@ struct StoreTests {
         // New writes continue the sequence.
         let next = try await store.enqueue(request("after-upgrade"))
         #expect(next.id == 4)
+    }
+}
+
+@Suite("Runs")
+struct RunStoreTests {
+    /// A store with one running job on direction `d`, and its job id.
+    func running() async throws -> (Store, Int64) {
+        let store = try Store(database: try AppDatabase.inMemory())
+        _ = try await store.enqueue(.init(direction: "d", guidance: "", agent: "command", priority: 0))
+        let ticket = try #require(
+            try await store.claimNextJob(maxRunning: 1, worktree: { _ in "/w" }, logPath: { _ in "/l" }))
+        return (store, ticket.job.id)
+    }
+
+    @Test("metric batches: latest value per key by step, a batch id recorded once, params written once")
+    func logging() async throws {
+        let (store, job) = try await running()
+        let run = try await store.startRun(jobID: job, name: "r", rationale: "why", params: ["depth": "3"])
+        var points: [MetricPoint] = []
+        for index in 0..<1000 {
+            let key = index % 2 == 0 ? "a" : "b"
+            points.append(MetricPoint(key: key, value: Double(index), step: Int64(999 - index)))
+        }
+        let first = try await store.logRun(jobID: job, RunLogParams(run: run.id, metrics: points, batch: "x"))
+        #expect(first.metrics == 1000 && !first.duplicate)
+        let again = try await store.logRun(jobID: job, RunLogParams(run: run.id, metrics: points, batch: "x"))
+        #expect(again.duplicate && again.metricPoints == 1000)
+        let detail = try await store.runDetail(id: run.id)
+        // The latest value is the one with the highest step, not the last one sent.
+        #expect(detail.metrics["a"]?.step == 999 && detail.metrics["a"]?.value == 0)
+        #expect(detail.metrics["b"]?.step == 998 && detail.metrics["b"]?.value == 1)
+        await #expect(throws: RPCError.self) {
+            _ = try await store.logRun(jobID: job, RunLogParams(run: run.id, params: ["depth": "4"]))
+        }
+        _ = try await store.logRun(jobID: job, RunLogParams(run: run.id, params: ["depth": "3", "lr": "0.1"]))
+        #expect(try await store.runDetail(id: run.id).params == ["depth": "3", "lr": "0.1"])
+        let page = try await store.metricHistory(run: run.id, key: "a", after: 0, limit: 300)
+        #expect(page.points.count == 300 && page.next != nil)
+        let rest = try await store.metricHistory(run: run.id, key: "a", after: page.next!, limit: 300)
+        #expect(rest.points.count == 200 && rest.next == nil)
+    }
+
+    @Test("evaluations: the budget, submit once, and the gap's sign for lower-is-better metrics")
+    func evaluations() async throws {
+        let (store, job) = try await running()
+        let policy = EvaluationPolicy(metric: "rmse", higherIsBetter: false, publicEvalBudget: 2, overfitGap: 0.1)
+        let run = try await store.startRun(jobID: job, name: "r", rationale: "why", params: [:])
+        _ = try await store.recordArtifact(jobID: job, run: run.id, name: "model", isDirectory: true, files: 1, bytes: 10)
+        let one = try await store.recordEvaluation(
+            jobID: job, run: run.id, split: .publicSplit, score: 1.0, interval: nil, rows: 5, policy: policy)
+        #expect(one.publicEvalsLeft == 1)
+        _ = try await store.recordEvaluation(
+            jobID: job, run: run.id, split: .publicSplit, score: 0.9, interval: nil, rows: 5, policy: policy)
+        do {
+            _ = try await store.recordEvaluation(
+                jobID: job, run: run.id, split: .publicSplit, score: 0.8, interval: nil, rows: 5, policy: policy)
+            Issue.record("a third evaluation was accepted")
+        } catch let error as RPCError {
+            #expect(error.kind == .budgetExhausted)
+        }
+        _ = try await store.endRun(jobID: job, run: run.id, analysis: "ok", failed: false)
+        let submitted = try await store.recordEvaluation(
+            jobID: job, run: run.id, split: .privateSplit, score: 1.2, interval: nil, rows: 5, policy: policy)
+        // rmse: private 1.2 is worse than public 0.9 by 0.3.
+        #expect(abs((submitted.gap ?? 0) - 0.3) < 1e-12 && submitted.overfit == true)
+        await #expect(throws: RPCError.self) {
+            _ = try await store.recordEvaluation(
+                jobID: job, run: run.id, split: .privateSplit, score: 1.0, interval: nil, rows: 5, policy: policy)
+        }
+        let board = try await store.leaderboard(policy: policy)
+        #expect(board.directions.first?.flags.contains("overfit") == true)
+        #expect(board.directions.first?.publicScore == 0.9)
     }
 }

@@ -3,4 +3,6 @@ struct AgentServices: Sendable {
     let scheduler: Scheduler
     let merge: MergeActor
     let workspace: Workspace
+    let evaluator: Evaluator
+    let artifacts: ArtifactStore
 }

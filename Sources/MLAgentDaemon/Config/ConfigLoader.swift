@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MLAgentStore
+import MLAgentEval
 import MLAgentProtocol
 import TOMLKit
 
@@ -32,7 +33,7 @@ public enum ConfigLoader {
         }
         var config = base
         let reader = Reader(source: source)
-        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "agents"]
+        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "agents"]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
         }
@@ -86,6 +87,26 @@ public enum ConfigLoader {
         if let sandbox = try reader.section(table, "sandbox", keys: ["mode"]) {
             if let v = try reader.choice(sandbox, "sandbox.mode", DaemonConfig.SandboxMode.allCases.map(\.rawValue)) {
                 config.sandbox = DaemonConfig.SandboxMode(rawValue: v)!
+            }
+        }
+        if let evaluation = try reader.section(table, "evaluation", keys: [
+            "metric", "public_eval_budget", "overfit_gap", "bootstrap_samples", "max_artifact_bytes", "land_artifact_bytes",
+        ]) {
+            if let v = try reader.choice(evaluation, "evaluation.metric", EvalMetric.allCases.map(\.rawValue)) {
+                config.metric = EvalMetric(rawValue: v)!
+            }
+            if let v = try reader.int(evaluation, "evaluation.public_eval_budget", range: 1...1_000_000) {
+                config.publicEvalBudget = v
+            }
+            if let v = try reader.double(evaluation, "evaluation.overfit_gap", range: 0...1e12) { config.overfitGap = v }
+            if let v = try reader.int(evaluation, "evaluation.bootstrap_samples", range: 0...100_000) {
+                config.bootstrapSamples = v
+            }
+            if let v = try reader.int(evaluation, "evaluation.max_artifact_bytes", range: 1...(1 << 50)) {
+                config.maxArtifactBytes = Int64(v)
+            }
+            if let v = try reader.int(evaluation, "evaluation.land_artifact_bytes", range: 0...(1 << 50)) {
+                config.landArtifactBytes = Int64(v)
             }
         }
         if let agents = table["agents"] {
@@ -161,6 +182,17 @@ public enum ConfigLoader {
                 throw ConfigError("\(source): \(key) = \(int) is out of range \(range.lowerBound)...\(range.upperBound)")
             }
             return int
+        }
+
+        func double(_ table: TOMLTable, _ key: String, range: ClosedRange<Double>) throws -> Double? {
+            guard let value = value(table, key) else { return nil }
+            guard let number = value.double ?? value.int.map(Double.init) else {
+                throw ConfigError("\(source): \(key) must be a number, got \(value.type)")
+            }
+            guard range.contains(number) else {
+                throw ConfigError("\(source): \(key) = \(number) is out of range \(range.lowerBound)...\(range.upperBound)")
+            }
+            return number
         }
 
         func bool(_ table: TOMLTable, _ key: String) throws -> Bool? {

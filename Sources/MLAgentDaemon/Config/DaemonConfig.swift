@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import MLAgentStore
+public import MLAgentEval
 
 /// Everything `mlagentd` can be told. The defaults here are the embedded defaults, and
 /// `config/mlagentd.toml` documents every key with exactly these values (a test keeps the two
@@ -42,6 +43,21 @@ public struct DaemonConfig: Sendable, Equatable {
     public var gpus: [String] = []
     // [sandbox]
     public var sandbox: SandboxMode = .bwrap
+    // [evaluation]
+    /// The metric predictions are scored with (its direction of "better" is implied).
+    public var metric: EvalMetric = .rocAUC
+    /// Public evaluations allowed per direction.
+    public var publicEvalBudget = 100
+    /// A submitted run whose private score trails its public score by more than this is
+    /// flagged `overfit`.
+    public var overfitGap = 0.02
+    /// Bootstrap resamples behind each score's 95% interval (0: no interval).
+    public var bootstrapSamples = 1000
+    /// Largest artifact (file or directory) an agent may upload.
+    public var maxArtifactBytes: Int64 = 1 << 30
+    /// Artifacts of a run up to this size are copied into `mlruns/` on main; larger ones stay
+    /// in the daemon's artifact store and are listed in `run.json`.
+    public var landArtifactBytes: Int64 = 100 << 20
     // [agents.NAME]
     public var agents: [String: AgentProfile] = DaemonConfig.builtinAgents
 
@@ -81,6 +97,13 @@ public struct DaemonConfig: Sendable, Equatable {
             timeout: .seconds(7200)),
         "command": AgentProfile(command: ["sh", "{worktree}/agent.sh"], timeout: .seconds(3600)),
     ]
+
+    /// The evaluation settings the store applies.
+    public var evaluationPolicy: EvaluationPolicy {
+        EvaluationPolicy(
+            metric: metric.rawValue, higherIsBetter: metric.higherIsBetter, publicEvalBudget: publicEvalBudget,
+            overfitGap: overfitGap)
+    }
 
     /// Absolute path of the SQLite database inside the state directory.
     public var databasePath: String { (stateDir as NSString).appendingPathComponent("mlagentd.sqlite3") }

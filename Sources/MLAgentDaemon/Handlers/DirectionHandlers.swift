@@ -15,7 +15,7 @@ struct DeclareHandler: RequestHandler {
         if let problem = DirectionName.problem(with: params.name) {
             throw RPCError(.invalidParams, problem, context: ["field": "name"])
         }
-        let rationale = try requiredText(
+        let rationale = try RunValidation.text(
             params.rationale, field: "rationale", limit: Self.maxRationaleBytes,
             whenEmpty: "say why this direction and what it adds to earlier ones")
         let (direction, _) = try await core.store.declare(jobID: jobID, name: params.name, rationale: rationale)
@@ -44,7 +44,7 @@ struct FinishHandler: RequestHandler {
 
     func handle(_ params: FinishParams, context: RequestContext) async throws -> Direction {
         let jobID = try context.requireAgent(Self.method)
-        let learnings = try requiredText(
+        let learnings = try RunValidation.text(
             params.learnings, field: "learnings", limit: Self.maxLearningsBytes,
             whenEmpty: "write what worked, what did not and what to try next, citing run ids")
         let (direction, _) = try await core.store.finishDirection(jobID: jobID, learnings: learnings)
@@ -63,18 +63,4 @@ struct DirectionListHandler: RequestHandler {
     func handle(_ params: NoParams, context: RequestContext) async throws -> DirectionList {
         DirectionList(directions: try await core.store.directions())
     }
-}
-
-/// Trims `text` and checks it is neither empty nor over `limit` bytes.
-private func requiredText(_ text: String, field: String, limit: Int, whenEmpty: String) throws -> String {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !trimmed.isEmpty else {
-        throw RPCError(.invalidParams, "\(field) is empty: \(whenEmpty)", context: ["field": .string(field)])
-    }
-    guard trimmed.utf8.count <= limit else {
-        throw RPCError(
-            .invalidParams, "\(field) is \(trimmed.utf8.count) bytes; the limit is \(limit): shorten it",
-            context: ["field": .string(field)])
-    }
-    return trimmed
 }

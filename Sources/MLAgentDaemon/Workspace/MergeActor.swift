@@ -140,6 +140,7 @@ actor MergeActor: Service {
         }
         guard !toLand.isEmpty else { return }
         let commits = try await workspace.land(batch: toLand.map(\.1))
+        for (intent, _) in toLand { try? FileManager.default.removeItem(atPath: scratchDirectory(intent)) }
         pushPending = true
         for ((intent, landing), commit) in zip(toLand, commits) {
             try await core.store.completeIntent(intent, commit: commit)
@@ -147,13 +148,62 @@ actor MergeActor: Service {
         }
     }
 
-    /// What a `land` intent writes: the direction file rendered from the current records.
+    /// What a `land` intent writes: the direction file rendered from the current records and,
+    /// for the final landing, `mlruns/<direction>/<run>/` of every run (run.json,
+    /// metrics.jsonl, artifacts/), all in one commit.
     func landing(for intent: Intent) async throws -> Workspace.Landing? {
         guard let name = intent.direction, let direction = try await core.store.direction(named: name) else { return nil }
         let job = try? await core.store.job(id: direction.jobID)
+        var files: [String: Workspace.Landing.Content] = [:]
+        var results: DirectionFile.Results?
+        if intent.payload["final"] == .bool(true) {
+            let policy = core.config.evaluationPolicy
+            let details = try await core.store.runDetails(direction: name)
+            let scratch = scratchDirectory(intent)
+            try? FileManager.default.removeItem(atPath: scratch)
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            for detail in details {
+                let id = detail.run.id
+                let prefix = "mlruns/\(name)/\(id)"
+                let metricsPath = (scratch as NSString).appendingPathComponent("\(id).jsonl")
+                guard FileManager.default.createFile(atPath: metricsPath, contents: nil),
+                    let handle = FileHandle(forWritingAtPath: metricsPath)
+                else { throw ConfigError("cannot write \(metricsPath)") }
+                try await core.store.exportMetrics(run: id, to: handle)
+                try handle.close()
+                files[prefix + "/metrics.jsonl"] = .file(metricsPath)
+                let bytes = detail.artifacts.reduce(Int64(0)) { $0 + $1.bytes }
+                let landed = bytes <= core.config.landArtifactBytes
+                if landed {
+                    let stored = artifactsRoot.appendingPathComponent(String(id))
+                    for artifact in detail.artifacts {
+                        let source = stored.appendingPathComponent(artifact.name).path
+                        files[prefix + "/artifacts/" + artifact.name] = artifact.isDirectory ? .directory(source) : .file(source)
+                    }
+                }
+                files[prefix + "/run.json"] = .text(try RunFile(detail, artifactsLanded: landed).render())
+            }
+            let board = try await core.store.leaderboard(policy: policy)
+            if let entry = board.directions.first(where: { $0.direction == name }), !details.isEmpty {
+                results = DirectionFile.Results(
+                    entry: entry, runs: details.map(\.run), metric: policy.metric, higherIsBetter: policy.higherIsBetter,
+                    overfitGap: policy.overfitGap)
+            }
+        }
+        files["research_directions/\(name).md"] = .text(DirectionFile.render(direction, job: job, results: results))
+        let runs = files.keys.filter { $0.hasSuffix("/run.json") }.count
         return Workspace.Landing(
-            intentID: intent.id, message: "\(name): \(direction.status)",
-            files: ["research_directions/\(name).md": .text(DirectionFile.render(direction, job: job))])
+            intentID: intent.id, message: "\(name): \(direction.status)\(runs > 0 ? " (\(runs) run\(runs == 1 ? "" : "s"))" : "")",
+            files: files)
+    }
+
+    private var artifactsRoot: URL {
+        URL(fileURLWithPath: core.config.stateDir).appendingPathComponent("artifacts")
+    }
+
+    /// Where a landing's metric exports are written before fast-import reads them.
+    private func scratchDirectory(_ intent: Intent) -> String {
+        (core.config.stateDir as NSString).appendingPathComponent("landing/\(intent.id)")
     }
 
     /// Carries out an `archive` intent (idempotent: a worktree already removed is done).

@@ -127,9 +127,12 @@ struct CtlResult {
     var stderr: String
 }
 
-func runCtl(_ arguments: [String], socket: String?, environment extra: [String: String] = [:]) throws -> CtlResult {
+func runCtl(
+    _ arguments: [String], socket: String?, environment extra: [String: String] = [:], directory: String? = nil
+) throws -> CtlResult {
     let process = Process()
     process.executableURL = Binaries.ctl
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment.removeValue(forKey: "MLAGENT_SOCKET")

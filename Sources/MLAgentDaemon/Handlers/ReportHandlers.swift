@@ -1,0 +1,121 @@
+import Foundation
+import MLAgentProtocol
+
+/// `report.leaderboard`: directions ranked by public score, with intervals, private scores,
+/// gaps and flags.
+struct LeaderboardHandler: RequestHandler {
+    static let method = Method.leaderboard
+    static let access = MethodAccess.both
+    let core: DaemonCore
+
+    func handle(_ params: NoParams, context: RequestContext) async throws -> Leaderboard {
+        try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+    }
+}
+
+/// `report.summary`: the final report of a session: ranked directions, the overall best,
+/// the public/private gap and what was tried.
+struct SummaryHandler: RequestHandler {
+    static let method = Method.summary
+    static let access = MethodAccess.both
+    let core: DaemonCore
+
+    func handle(_ params: NoParams, context: RequestContext) async throws -> SessionSummary {
+        let board = try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+        let runs = try await core.store.runs()
+        let directions = try await core.store.directions()
+        return SummaryReport.build(board: board, runs: runs, directions: directions)
+    }
+}
+
+/// Builds the session summary and its text.
+enum SummaryReport {
+    static func build(board: Leaderboard, runs: [Run], directions: [Direction]) -> SessionSummary {
+        let failed = runs.filter { $0.status == .failed }.count
+        var best: SessionSummary.Best?
+        if let top = board.directions.first, let runID = top.bestRun, let score = top.publicScore,
+            let run = runs.first(where: { $0.id == runID })
+        {
+            let gap = run.privateScore.map { board.higherIsBetter ? score - $0 : $0 - score }
+            best = SessionSummary.Best(
+                direction: top.direction, branch: top.branch, run: runID, runName: run.name, publicScore: score,
+                privateScore: run.privateScore, gap: gap)
+        }
+        let gaps = board.directions.compactMap(\.gap)
+        let meanGap = gaps.isEmpty ? nil : gaps.reduce(0, +) / Double(gaps.count)
+        let overfit = board.directions.filter { $0.flags.contains("overfit") }.map(\.direction)
+
+        var lines: [String] = []
+        let sense = board.higherIsBetter ? "higher is better" : "lower is better"
+        lines.append("Research summary: \(board.metric) (\(sense))")
+        let submitted = board.directions.filter { $0.submittedRun != nil }.count
+        lines.append(
+            "\(runs.count) runs across \(board.directions.count) directions (\(failed) failed runs); \(submitted) directions submitted to the private split.")
+        lines.append("")
+        if board.directions.isEmpty {
+            lines.append("No directions yet.")
+        } else {
+            lines.append("Ranked directions:")
+            for entry in board.directions {
+                var line = "  \(entry.rank). \(entry.direction) [\(entry.status)]: public \(format(entry.publicScore))"
+                if let interval = entry.publicInterval { line += " (95% CI \(format(interval.low))–\(format(interval.high)))" }
+                line += ", private \(format(entry.privateScore)), gap \(signed(entry.gap)), \(entry.runs) runs"
+                if entry.failedRuns > 0 { line += " (\(entry.failedRuns) failed)" }
+                if let run = entry.bestRun { line += ", best run \(run)" }
+                if !entry.flags.isEmpty { line += "  [\(entry.flags.joined(separator: ", "))]" }
+                lines.append(line)
+            }
+        }
+        lines.append("")
+        if let best {
+            var line =
+                "Overall best: \(best.direction) (branch \(best.branch)), run \(best.run) \"\(best.runName)\": public \(format(best.publicScore))"
+            if let privateScore = best.privateScore {
+                line += ", private \(format(privateScore)), gap \(signed(best.gap))"
+            } else {
+                line += " (this run was not submitted)"
+            }
+            lines.append(line + ".")
+        } else {
+            lines.append("Overall best: none yet (no run has a public score).")
+        }
+        if let meanGap {
+            lines.append(
+                "Public/private gap: mean \(signed(meanGap)) over \(gaps.count) submitted directions; overfit (gap > \(format(board.overfitGap))): \(overfit.isEmpty ? "none" : overfit.joined(separator: ", ")).")
+        } else {
+            lines.append("Public/private gap: no submissions yet.")
+        }
+        lines.append("")
+        lines.append("What was tried:")
+        let entries = Dictionary(uniqueKeysWithValues: board.directions.map { ($0.direction, $0) })
+        for direction in directions {
+            let count = entries[direction.name]?.runs ?? 0
+            let rationale = firstLine(direction.rationale.isEmpty ? direction.guidance : direction.rationale)
+            var line = "- \(direction.name) (\(direction.status), \(count) runs): \(rationale.isEmpty ? "queued by the operator" : rationale)"
+            if let learnings = direction.learnings.map(firstLine), !learnings.isEmpty { line += " Learned: \(learnings)" }
+            lines.append(line)
+        }
+        if directions.isEmpty { lines.append("- nothing yet") }
+        return SessionSummary(
+            leaderboard: board, best: best, totalRuns: runs.count, failedRuns: failed, meanGap: meanGap,
+            overfitDirections: overfit, text: lines.joined(separator: "\n"))
+    }
+
+    static func format(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.4f", value)
+    }
+
+    static func signed(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%+.4f", value)
+    }
+
+    /// The first non-heading line of a Markdown text, shortened.
+    static func firstLine(_ text: String) -> String {
+        let line = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty && !$0.hasPrefix("#") } ?? ""
+        let trimmed = line.hasPrefix("- ") ? String(line.dropFirst(2)) : line
+        return trimmed.count > 160 ? String(trimmed.prefix(157)) + "..." : trimmed
+    }
+}

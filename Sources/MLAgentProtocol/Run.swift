@@ -1,0 +1,508 @@
+/// Wire types of experiment tracking: runs, their params, tags, metric points and artifacts,
+/// evaluations of predictions, and the operator's views (leaderboard, summary).
+///
+/// Times are UTC strings in the `Timestamp` format; metric timestamps are milliseconds since
+/// the epoch, as in MLflow.
+
+/// Tags the daemon sets on every run; agents cannot set them with `--tag`.
+public enum RunTag {
+    public static let branch = "git.branch"
+    public static let directionRationale = "direction_rationale"
+    public static let runRationale = "run_rationale"
+    public static let runAnalysis = "run_analysis"
+    public static let reserved: Set<String> = [branch, directionRationale, runRationale, runAnalysis]
+    /// Prefix of tags only the daemon writes (`mlagent.run_id`, `mlagent.direction`, …).
+    public static let daemonPrefix = "mlagent."
+}
+
+/// Metric names the daemon logs on runs; agents cannot log them.
+public enum RunMetric {
+    public static let publicScore = "public_val_score"
+    public static let privateScore = "private_val_score"
+}
+
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case running, finished, failed
+}
+
+/// One run: a configuration tried within a direction.
+public struct Run: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var direction: String
+    public var jobID: Int64
+    public var name: String
+    public var status: RunStatus
+    public var rationale: String
+    public var analysis: String?
+    public var startedAt: String
+    public var endedAt: String?
+    /// The latest public score (`public_val_score`), its 95% bootstrap interval, and how many
+    /// public evaluations the run used.
+    public var publicScore: Double?
+    public var publicInterval: ScoreInterval?
+    public var publicEvals: Int
+    /// The private score, set once when this run was submitted.
+    public var privateScore: Double?
+    public var metricPoints: Int64
+    public var hasModel: Bool
+
+    public init(
+        id: Int64, direction: String, jobID: Int64, name: String, status: RunStatus, rationale: String,
+        analysis: String?, startedAt: String, endedAt: String?, publicScore: Double?, publicInterval: ScoreInterval?,
+        publicEvals: Int, privateScore: Double?, metricPoints: Int64, hasModel: Bool
+    ) {
+        self.id = id
+        self.direction = direction
+        self.jobID = jobID
+        self.name = name
+        self.status = status
+        self.rationale = rationale
+        self.analysis = analysis
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.publicScore = publicScore
+        self.publicInterval = publicInterval
+        self.publicEvals = publicEvals
+        self.privateScore = privateScore
+        self.metricPoints = metricPoints
+        self.hasModel = hasModel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, direction, name, status, rationale, analysis
+        case jobID = "job_id"
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case publicScore = "public_score"
+        case publicInterval = "public_interval"
+        case publicEvals = "public_evals"
+        case privateScore = "private_score"
+        case metricPoints = "metric_points"
+        case hasModel = "has_model"
+    }
+}
+
+/// A percentile bootstrap interval of a score.
+public struct ScoreInterval: Sendable, Codable, Equatable {
+    public var low: Double
+    public var high: Double
+    public var confidence: Double
+    public var samples: Int
+
+    public init(low: Double, high: Double, confidence: Double, samples: Int) {
+        self.low = low
+        self.high = high
+        self.confidence = confidence
+        self.samples = samples
+    }
+}
+
+/// One metric point.
+public struct MetricPoint: Sendable, Codable, Equatable {
+    public var key: String
+    public var value: Double
+    public var step: Int64
+    /// Milliseconds since the epoch; the daemon's clock when absent.
+    public var timestamp: Int64?
+
+    public init(key: String, value: Double, step: Int64 = 0, timestamp: Int64? = nil) {
+        self.key = key
+        self.value = value
+        self.step = step
+        self.timestamp = timestamp
+    }
+}
+
+/// A file or directory stored in the daemon's artifact store.
+public struct ArtifactInfo: Sendable, Codable, Equatable {
+    public var name: String
+    public var isDirectory: Bool
+    public var files: Int
+    public var bytes: Int64
+    public var createdAt: String
+
+    public init(name: String, isDirectory: Bool, files: Int, bytes: Int64, createdAt: String) {
+        self.name = name
+        self.isDirectory = isDirectory
+        self.files = files
+        self.bytes = bytes
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, files, bytes
+        case isDirectory = "is_directory"
+        case createdAt = "created_at"
+    }
+}
+
+/// A run with everything recorded on it.
+public struct RunDetail: Sendable, Codable, Equatable {
+    public var run: Run
+    public var params: [String: String]
+    public var tags: [String: String]
+    /// The latest value of each metric key (highest step, then latest timestamp).
+    public var metrics: [String: MetricPoint]
+    public var artifacts: [ArtifactInfo]
+    public var evaluations: [EvalResult]
+
+    public init(
+        run: Run, params: [String: String], tags: [String: String], metrics: [String: MetricPoint],
+        artifacts: [ArtifactInfo], evaluations: [EvalResult]
+    ) {
+        self.run = run
+        self.params = params
+        self.tags = tags
+        self.metrics = metrics
+        self.artifacts = artifacts
+        self.evaluations = evaluations
+    }
+}
+
+// MARK: Params and results of the run methods
+
+public struct RunStartParams: Sendable, Codable, Equatable {
+    public var name: String
+    public var rationale: String
+    public var params: [String: String]?
+
+    public init(name: String, rationale: String, params: [String: String]? = nil) {
+        self.name = name
+        self.rationale = rationale
+        self.params = params
+    }
+}
+
+public struct RunLogParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var metrics: [MetricPoint]?
+    public var params: [String: String]?
+    public var tags: [String: String]?
+    /// An id for this batch, unique within the run: a batch sent twice (a retry after a lost
+    /// connection) is recorded once.
+    public var batch: String?
+
+    public init(
+        run: Int64, metrics: [MetricPoint]? = nil, params: [String: String]? = nil, tags: [String: String]? = nil,
+        batch: String? = nil
+    ) {
+        self.run = run
+        self.metrics = metrics
+        self.params = params
+        self.tags = tags
+        self.batch = batch
+    }
+}
+
+public struct RunLogResult: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var metrics: Int
+    public var params: Int
+    public var tags: Int
+    /// The batch was recorded before; nothing was added.
+    public var duplicate: Bool
+    public var metricPoints: Int64
+
+    public init(run: Int64, metrics: Int, params: Int, tags: Int, duplicate: Bool, metricPoints: Int64) {
+        self.run = run
+        self.metrics = metrics
+        self.params = params
+        self.tags = tags
+        self.duplicate = duplicate
+        self.metricPoints = metricPoints
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, metrics, params, tags, duplicate
+        case metricPoints = "metric_points"
+    }
+}
+
+public struct RunArtifactParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    /// An absolute path inside the agent's worktree.
+    public var path: String
+    /// The name in the artifact store (default: the last path component).
+    public var name: String?
+
+    public init(run: Int64, path: String, name: String? = nil) {
+        self.run = run
+        self.path = path
+        self.name = name
+    }
+}
+
+public struct RunEndParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var analysis: String
+    public var failed: Bool?
+
+    public init(run: Int64, analysis: String, failed: Bool? = nil) {
+        self.run = run
+        self.analysis = analysis
+        self.failed = failed
+    }
+}
+
+public struct RunIDParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    public init(run: Int64) { self.run = run }
+}
+
+public struct RunsParams: Sendable, Codable, Equatable {
+    public var direction: String?
+    public init(direction: String? = nil) { self.direction = direction }
+}
+
+public struct RunList: Sendable, Codable, Equatable {
+    public var runs: [Run]
+    public init(runs: [Run]) { self.runs = runs }
+}
+
+public struct MetricHistoryParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var key: String?
+    /// Return points after this position (the `next` of a previous page).
+    public var after: Int64?
+    public var limit: Int?
+
+    public init(run: Int64, key: String? = nil, after: Int64? = nil, limit: Int? = nil) {
+        self.run = run
+        self.key = key
+        self.after = after
+        self.limit = limit
+    }
+}
+
+public struct MetricHistory: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var points: [MetricPoint]
+    /// Pass as `after` to read the next page; nil at the end.
+    public var next: Int64?
+
+    public init(run: Int64, points: [MetricPoint], next: Int64?) {
+        self.run = run
+        self.points = points
+        self.next = next
+    }
+}
+
+// MARK: Evaluation
+
+public struct EvalParams: Sendable, Codable, Equatable {
+    public var run: Int64
+    /// An absolute path inside the agent's worktree.
+    public var path: String
+
+    public init(run: Int64, path: String) {
+        self.run = run
+        self.path = path
+    }
+}
+
+/// The score of one evaluation (public) or submission (private).
+public struct EvalResult: Sendable, Codable, Equatable {
+    public var run: Int64
+    public var direction: String
+    /// `public` or `private`.
+    public var split: String
+    public var metric: String
+    public var higherIsBetter: Bool
+    public var score: Double
+    public var interval: ScoreInterval?
+    public var rows: Int
+    public var time: String
+    /// Public evaluations this direction has left.
+    public var publicEvalsLeft: Int
+    /// For a submission: the run's public score, the gap (positive when the private score is
+    /// worse) and whether the gap exceeds `overfit_gap`.
+    public var publicScore: Double?
+    public var gap: Double?
+    public var overfit: Bool?
+
+    public init(
+        run: Int64, direction: String, split: String, metric: String, higherIsBetter: Bool, score: Double,
+        interval: ScoreInterval?, rows: Int, time: String, publicEvalsLeft: Int, publicScore: Double? = nil,
+        gap: Double? = nil, overfit: Bool? = nil
+    ) {
+        self.run = run
+        self.direction = direction
+        self.split = split
+        self.metric = metric
+        self.higherIsBetter = higherIsBetter
+        self.score = score
+        self.interval = interval
+        self.rows = rows
+        self.time = time
+        self.publicEvalsLeft = publicEvalsLeft
+        self.publicScore = publicScore
+        self.gap = gap
+        self.overfit = overfit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, direction, split, metric, score, interval, rows, time, gap, overfit
+        case higherIsBetter = "higher_is_better"
+        case publicEvalsLeft = "public_evals_left"
+        case publicScore = "public_score"
+    }
+}
+
+// MARK: Operator views
+
+/// One direction on the leaderboard.
+public struct LeaderboardEntry: Sendable, Codable, Equatable {
+    public var rank: Int
+    public var direction: String
+    public var branch: String
+    public var status: String
+    public var jobID: Int64
+    /// Best public score among the direction's runs that did not fail, with its interval.
+    public var publicScore: Double?
+    public var publicInterval: ScoreInterval?
+    public var bestRun: Int64?
+    public var bestRunName: String?
+    public var submittedRun: Int64?
+    /// The submitted run's public and private scores and their gap (positive = private worse).
+    public var submittedPublicScore: Double?
+    public var privateScore: Double?
+    public var gap: Double?
+    public var runs: Int
+    public var failedRuns: Int
+    public var publicEvals: Int
+    /// `overfit`, `no_submission`, `budget_exhausted`, `failed`, `abandoned`.
+    public var flags: [String]
+    public var rationale: String
+    public var startedAt: String
+    public var finishedAt: String?
+
+    public init(
+        rank: Int, direction: String, branch: String, status: String, jobID: Int64, publicScore: Double?,
+        publicInterval: ScoreInterval?, bestRun: Int64?, bestRunName: String?, submittedRun: Int64?,
+        submittedPublicScore: Double?, privateScore: Double?, gap: Double?, runs: Int, failedRuns: Int, publicEvals: Int,
+        flags: [String], rationale: String, startedAt: String, finishedAt: String?
+    ) {
+        self.rank = rank
+        self.direction = direction
+        self.branch = branch
+        self.status = status
+        self.jobID = jobID
+        self.publicScore = publicScore
+        self.publicInterval = publicInterval
+        self.bestRun = bestRun
+        self.bestRunName = bestRunName
+        self.submittedRun = submittedRun
+        self.submittedPublicScore = submittedPublicScore
+        self.privateScore = privateScore
+        self.gap = gap
+        self.runs = runs
+        self.failedRuns = failedRuns
+        self.publicEvals = publicEvals
+        self.flags = flags
+        self.rationale = rationale
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rank, direction, branch, status, runs, gap, flags, rationale
+        case jobID = "job_id"
+        case publicScore = "public_score"
+        case publicInterval = "public_interval"
+        case bestRun = "best_run"
+        case bestRunName = "best_run_name"
+        case submittedRun = "submitted_run"
+        case submittedPublicScore = "submitted_public_score"
+        case privateScore = "private_score"
+        case failedRuns = "failed_runs"
+        case publicEvals = "public_evals"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+}
+
+public struct Leaderboard: Sendable, Codable, Equatable {
+    public var metric: String
+    public var higherIsBetter: Bool
+    public var overfitGap: Double
+    public var publicEvalBudget: Int
+    public var directions: [LeaderboardEntry]
+
+    public init(metric: String, higherIsBetter: Bool, overfitGap: Double, publicEvalBudget: Int, directions: [LeaderboardEntry]) {
+        self.metric = metric
+        self.higherIsBetter = higherIsBetter
+        self.overfitGap = overfitGap
+        self.publicEvalBudget = publicEvalBudget
+        self.directions = directions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case metric, directions
+        case higherIsBetter = "higher_is_better"
+        case overfitGap = "overfit_gap"
+        case publicEvalBudget = "public_eval_budget"
+    }
+}
+
+/// The final report of a research session.
+public struct SessionSummary: Sendable, Codable, Equatable {
+    public struct Best: Sendable, Codable, Equatable {
+        public var direction: String
+        public var branch: String
+        public var run: Int64
+        public var runName: String
+        public var publicScore: Double
+        public var privateScore: Double?
+        public var gap: Double?
+
+        public init(
+            direction: String, branch: String, run: Int64, runName: String, publicScore: Double, privateScore: Double?,
+            gap: Double?
+        ) {
+            self.direction = direction
+            self.branch = branch
+            self.run = run
+            self.runName = runName
+            self.publicScore = publicScore
+            self.privateScore = privateScore
+            self.gap = gap
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case direction, branch, run, gap
+            case runName = "run_name"
+            case publicScore = "public_score"
+            case privateScore = "private_score"
+        }
+    }
+
+    public var leaderboard: Leaderboard
+    public var best: Best?
+    public var totalRuns: Int
+    public var failedRuns: Int
+    /// Mean gap over submitted directions (positive = private worse).
+    public var meanGap: Double?
+    public var overfitDirections: [String]
+    public var text: String
+
+    public init(
+        leaderboard: Leaderboard, best: Best?, totalRuns: Int, failedRuns: Int, meanGap: Double?,
+        overfitDirections: [String], text: String
+    ) {
+        self.leaderboard = leaderboard
+        self.best = best
+        self.totalRuns = totalRuns
+        self.failedRuns = failedRuns
+        self.meanGap = meanGap
+        self.overfitDirections = overfitDirections
+        self.text = text
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case leaderboard, best, text
+        case totalRuns = "total_runs"
+        case failedRuns = "failed_runs"
+        case meanGap = "mean_gap"
+        case overfitDirections = "overfit_directions"
+    }
+}

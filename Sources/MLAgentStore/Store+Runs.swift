@@ -1,0 +1,619 @@
+public import Foundation
+import GRDB
+import GRDBSQLite
+public import MLAgentProtocol
+
+/// How predictions are scored and judged: the metric, its direction, the public budget and
+/// the gap that flags overfitting. Set by the daemon's configuration.
+public struct EvaluationPolicy: Sendable, Equatable {
+    public var metric: String
+    public var higherIsBetter: Bool
+    public var publicEvalBudget: Int
+    public var overfitGap: Double
+
+    public init(metric: String, higherIsBetter: Bool, publicEvalBudget: Int, overfitGap: Double) {
+        self.metric = metric
+        self.higherIsBetter = higherIsBetter
+        self.publicEvalBudget = publicEvalBudget
+        self.overfitGap = overfitGap
+    }
+
+    /// `a` is better than `b`.
+    public func better(_ a: Double, than b: Double) -> Bool {
+        higherIsBetter ? a > b : a < b
+    }
+
+    /// How much worse the private score is than the public one (positive = worse).
+    public func gap(publicScore: Double, privateScore: Double) -> Double {
+        higherIsBetter ? publicScore - privateScore : privateScore - publicScore
+    }
+}
+
+/// Experiment tracking: runs, params, tags, metric points, artifacts and evaluations. A job's
+/// token reaches only the runs of its own direction; nothing here deletes anything.
+extension Store {
+    // MARK: Runs
+
+    public func startRun(jobID: Int64, name: String, rationale: String, params: [String: String]) async throws -> Run {
+        try await write { context in
+            let db = context.db
+            let (job, direction) = try Self.activeDirection(jobID: jobID, in: db)
+            var record = RunRecord(
+                id: nil, direction: direction.name, job_id: jobID, name: name, status: RunStatus.running.rawValue,
+                rationale: rationale, analysis: nil, started_at: context.now, ended_at: nil, public_score: nil,
+                public_ci: nil, private_score: nil)
+            try record.insert(db)
+            let id = record.id!
+            for (key, value) in params {
+                try db.execute(sql: "INSERT INTO run_params(run_id, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
+            }
+            let tags = [
+                RunTag.branch: direction.branch,
+                RunTag.directionRationale: direction.rationale.isEmpty ? job.guidance : direction.rationale,
+                RunTag.runRationale: rationale,
+            ]
+            for (key, value) in tags {
+                try db.execute(sql: "INSERT INTO run_tags(run_id, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
+            }
+            try context.appendEvent(
+                kind: EventKind.runStarted, jobID: jobID, direction: direction.name,
+                message: "run \(id) (\(name)) started in \(direction.name): \(rationale)",
+                data: ["run": .int(id), "name": .string(name)])
+            return record.run
+        }
+    }
+
+    /// Records params, tags and metric points on a running run, in one transaction.
+    public func logRun(jobID: Int64, _ params: RunLogParams) async throws -> RunLogResult {
+        try await write { context in
+            let db = context.db
+            var run = try Self.ownedRun(params.run, jobID: jobID, in: db)
+            guard run.status == RunStatus.running.rawValue else {
+                throw RPCError(
+                    .invalidState,
+                    "run \(params.run) is \(run.status); metrics, params and tags are recorded while a run is running: start a new run",
+                    context: ["run": .int(params.run), "status": .string(run.status)])
+            }
+            let metrics = params.metrics ?? []
+            if let batch = params.batch {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO metric_batches(run_id, batch, points) VALUES (?, ?, ?)",
+                    arguments: [params.run, batch, metrics.count])
+                if db.changesCount == 0 {
+                    return RunLogResult(
+                        run: params.run, metrics: 0, params: 0, tags: 0, duplicate: true, metricPoints: run.metric_points)
+                }
+            }
+            var paramCount = 0
+            for (key, value) in (params.params ?? [:]).sorted(by: { $0.key < $1.key }) {
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT value FROM run_params WHERE run_id = ? AND key = ?", arguments: [params.run, key])
+                {
+                    guard existing == value else {
+                        throw RPCError(
+                            .conflict,
+                            "param \(key) of run \(params.run) is already \"\(existing)\"; params are written once, so a different value needs a new run",
+                            context: ["run": .int(params.run), "key": .string(key)])
+                    }
+                    continue
+                }
+                try db.execute(
+                    sql: "INSERT INTO run_params(run_id, key, value) VALUES (?, ?, ?)", arguments: [params.run, key, value])
+                paramCount += 1
+            }
+            for (key, value) in params.tags ?? [:] {
+                try db.execute(
+                    sql: "INSERT INTO run_tags(run_id, key, value) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+                    arguments: [params.run, key, value])
+            }
+            if !metrics.isEmpty {
+                let now = Int64((context.now.timeIntervalSince1970 * 1000).rounded(.down))
+                try Self.insertMetrics(run: params.run, metrics, defaultTimestamp: now, in: db)
+                run.metric_points += Int64(metrics.count)
+                try db.execute(
+                    sql: "UPDATE runs SET metric_points = ? WHERE id = ?", arguments: [run.metric_points, params.run])
+            }
+            return RunLogResult(
+                run: params.run, metrics: metrics.count, params: paramCount, tags: params.tags?.count ?? 0, duplicate: false,
+                metricPoints: run.metric_points)
+        }
+    }
+
+    /// Appends metric points with one prepared statement bound through SQLite's C API (the
+    /// hot path of ingestion), then moves each key's latest value forward.
+    static func insertMetrics(run: Int64, _ points: [MetricPoint], defaultTimestamp: Int64, in db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO metrics(run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
+        let raw = statement.sqliteStatement
+        var latest: [String: MetricPoint] = [:]
+        var keyBytes: [String: ContiguousArray<CChar>] = [:]
+        for point in points {
+            let timestamp = point.timestamp ?? defaultTimestamp
+            let bytes: ContiguousArray<CChar>
+            if let cached = keyBytes[point.key] {
+                bytes = cached
+            } else {
+                bytes = ContiguousArray(point.key.utf8CString)
+                keyBytes[point.key] = bytes
+            }
+            sqlite3_reset(raw)
+            sqlite3_bind_int64(raw, 1, run)
+            let code = bytes.withUnsafeBufferPointer { buffer -> Int32 in
+                sqlite3_bind_text(raw, 2, buffer.baseAddress, Int32(buffer.count - 1), nil)
+                sqlite3_bind_int64(raw, 3, point.step)
+                sqlite3_bind_double(raw, 4, point.value)
+                sqlite3_bind_int64(raw, 5, timestamp)
+                return sqlite3_step(raw)
+            }
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            var stamped = point
+            stamped.timestamp = timestamp
+            if let current = latest[point.key] {
+                if point.step > current.step || (point.step == current.step && timestamp >= current.timestamp ?? 0) {
+                    latest[point.key] = stamped
+                }
+            } else {
+                latest[point.key] = stamped
+            }
+        }
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+        for point in latest.values {
+            try db.execute(
+                sql: """
+                    INSERT INTO latest_metrics(run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, timestamp = excluded.timestamp
+                    WHERE excluded.step > latest_metrics.step
+                       OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
+                    """,
+                arguments: [run, point.key, point.step, point.value, point.timestamp])
+        }
+    }
+
+    /// Records an artifact already copied into the store. Names are never reused.
+    public func recordArtifact(jobID: Int64, run runID: Int64, name: String, isDirectory: Bool, files: Int, bytes: Int64)
+        async throws -> ArtifactInfo
+    {
+        try await write { context in
+            let db = context.db
+            let run = try Self.ownedRun(runID, jobID: jobID, in: db)
+            try Self.requireRunning(run, for: "artifacts are uploaded")
+            if try Self.artifactExists(run: runID, name: name, in: db) {
+                throw Self.artifactConflict(run: runID, name: name)
+            }
+            let record = ArtifactRecord(
+                run_id: runID, name: name, is_directory: isDirectory, files: files, bytes: bytes, created_at: context.now)
+            try record.insert(db)
+            if name == "model" || name.hasPrefix("model/") {
+                try db.execute(sql: "UPDATE runs SET has_model = 1 WHERE id = ?", arguments: [runID])
+            }
+            try context.appendEvent(
+                kind: EventKind.runArtifact, jobID: jobID, direction: run.direction,
+                message: "run \(runID): artifact \(name) stored (\(files) file\(files == 1 ? "" : "s"), \(bytes) bytes)",
+                data: ["run": .int(runID), "name": .string(name), "bytes": .int(bytes), "files": .int(Int64(files))])
+            return record.info
+        }
+    }
+
+    /// Checks, before any copying, that `name` can be stored on the run.
+    public func checkArtifact(jobID: Int64, run runID: Int64, name: String) async throws {
+        try await database.writer.read { db in
+            let run = try Self.ownedRun(runID, jobID: jobID, in: db)
+            try Self.requireRunning(run, for: "artifacts are uploaded")
+            if try Self.artifactExists(run: runID, name: name, in: db) { throw Self.artifactConflict(run: runID, name: name) }
+        }
+    }
+
+    static func artifactExists(run: Int64, name: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS(SELECT 1 FROM artifacts WHERE run_id = ? AND (name = ? OR name LIKE ? ESCAPE '\\' OR ? LIKE name || '/%'))",
+            arguments: [run, name, Self.likeEscaped(name) + "/%", name]) ?? false
+    }
+
+    static func likeEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    static func artifactConflict(run: Int64, name: String) -> RPCError {
+        RPCError(
+            .conflict,
+            "run \(run) already has an artifact at \(name) (or one that contains or is contained by it); artifacts are never replaced: use another name",
+            context: ["run": .int(run), "name": .string(name)])
+    }
+
+    public func endRun(jobID: Int64, run runID: Int64, analysis: String, failed: Bool) async throws -> Run {
+        try await write { context in
+            let db = context.db
+            var run = try Self.ownedRun(runID, jobID: jobID, in: db)
+            guard run.status == RunStatus.running.rawValue else {
+                throw RPCError(
+                    .invalidState, "run \(runID) already ended (\(run.status)); a run ends once",
+                    context: ["run": .int(runID), "status": .string(run.status)])
+            }
+            run.status = failed ? RunStatus.failed.rawValue : RunStatus.finished.rawValue
+            run.analysis = analysis
+            run.ended_at = context.now
+            try run.update(db)
+            try db.execute(
+                sql: "INSERT INTO run_tags(run_id, key, value) VALUES (?, ?, ?) ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+                arguments: [runID, RunTag.runAnalysis, analysis])
+            try context.appendEvent(
+                kind: EventKind.runEnded, jobID: jobID, direction: run.direction,
+                message: "run \(runID) (\(run.name)) \(run.status): \(analysis.prefix(200))",
+                data: ["run": .int(runID), "status": .string(run.status)])
+            return run.run
+        }
+    }
+
+    /// Marks the runs a job left running as failed (the agent ended without ending them).
+    static func failOpenRuns(jobID: Int64, why: String, in context: WriteContext) throws {
+        let open = try RunRecord.filter(Column("job_id") == jobID).filter(Column("status") == RunStatus.running.rawValue)
+            .fetchAll(context.db)
+        for var run in open {
+            run.status = RunStatus.failed.rawValue
+            run.analysis = run.analysis ?? why
+            run.ended_at = context.now
+            try run.update(context.db)
+            try context.db.execute(
+                sql: "INSERT OR IGNORE INTO run_tags(run_id, key, value) VALUES (?, ?, ?)",
+                arguments: [run.id, RunTag.runAnalysis, why])
+            try context.appendEvent(
+                kind: EventKind.runEnded, jobID: jobID, direction: run.direction,
+                message: "run \(run.id ?? 0) (\(run.name)) failed: \(why)",
+                data: ["run": .int(run.id ?? 0), "status": .string(run.status)])
+        }
+    }
+
+    // MARK: Evaluations
+
+    /// What a run must satisfy before its predictions are read and scored.
+    public enum EvaluationCheck: Sendable {
+        case publicSplit
+        case privateSplit
+    }
+
+    /// Checks ownership, state and budget before the predictions are read (the commit checks
+    /// again). Returns the run's direction.
+    public func checkEvaluation(jobID: Int64, run runID: Int64, split: EvaluationCheck, policy: EvaluationPolicy)
+        async throws -> String
+    {
+        try await database.writer.read { db in
+            let run = try Self.ownedRun(runID, jobID: jobID, in: db)
+            switch split {
+            case .publicSplit: try Self.checkPublic(run, policy: policy, in: db)
+            case .privateSplit: try Self.checkPrivate(run, in: db)
+            }
+            return run.direction
+        }
+    }
+
+    static func publicEvalsUsed(direction: String, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM evaluations WHERE direction = ? AND split = 'public'", arguments: [direction]) ?? 0
+    }
+
+    static func checkPublic(_ run: RunRecord, policy: EvaluationPolicy, in db: Database) throws {
+        if run.status == RunStatus.failed.rawValue {
+            throw RPCError(
+                .invalidState, "run \(run.id ?? 0) failed; failed runs are kept but not evaluated",
+                context: ["run": .int(run.id ?? 0)])
+        }
+        let used = try publicEvalsUsed(direction: run.direction, in: db)
+        if used >= policy.publicEvalBudget {
+            throw RPCError(
+                .budgetExhausted,
+                "direction \(run.direction) used all \(policy.publicEvalBudget) public evaluations; 0 left. Choose among the runs already scored and submit",
+                context: ["public_evals_left": .int(0), "budget": .int(Int64(policy.publicEvalBudget))])
+        }
+    }
+
+    static func checkPrivate(_ run: RunRecord, in db: Database) throws {
+        let id = run.id ?? 0
+        if let previous = try Row.fetchOne(
+            db, sql: "SELECT run_id, score FROM evaluations WHERE direction = ? AND split = 'private'", arguments: [run.direction])
+        {
+            let previousRun: Int64 = previous["run_id"]
+            throw RPCError(
+                .conflict,
+                "direction \(run.direction) already submitted run \(previousRun); the private split is scored once per direction",
+                context: ["run": .int(previousRun)])
+        }
+        guard run.status == RunStatus.finished.rawValue else {
+            let why =
+                run.status == RunStatus.running.rawValue
+                ? "is still running: end it first (mlagentctl run end \(id) --analysis TEXT)"
+                : "failed; submit a finished run"
+            throw RPCError(.invalidState, "run \(id) \(why)", context: ["run": .int(id), "status": .string(run.status)])
+        }
+        guard run.has_model else {
+            throw RPCError(
+                .invalidState,
+                "run \(id) has no model artifact; only a run whose saved model was uploaded (run artifact RUN PATH --as model) can be submitted",
+                context: ["run": .int(id)])
+        }
+    }
+
+    /// Records a scored evaluation: the evaluation row, the score on the run (as the metric
+    /// `public_val_score` or `private_val_score`) and an event, all in one transaction.
+    public func recordEvaluation(
+        jobID: Int64, run runID: Int64, split: EvaluationCheck, score: Double, interval: ScoreInterval?, rows: Int,
+        policy: EvaluationPolicy
+    ) async throws -> EvalResult {
+        try await write { context in
+            let db = context.db
+            var run = try Self.ownedRun(runID, jobID: jobID, in: db)
+            let isPublic = split == .publicSplit
+            if isPublic { try Self.checkPublic(run, policy: policy, in: db) } else { try Self.checkPrivate(run, in: db) }
+            var evaluation = EvaluationRecord(
+                id: nil, run_id: runID, direction: run.direction, split: isPublic ? "public" : "private", metric: policy.metric,
+                score: score, ci: interval?.json, rows: rows, created_at: context.now)
+            try evaluation.insert(db)
+            let step: Int64
+            if isPublic {
+                step = Int64(run.public_evals)
+                run.public_score = score
+                run.public_ci = interval?.json
+                run.public_evals += 1
+            } else {
+                step = 0
+                run.private_score = score
+            }
+            run.metric_points += 1
+            try run.update(db)
+            let now = Int64((context.now.timeIntervalSince1970 * 1000).rounded(.down))
+            try Self.insertMetrics(
+                run: runID, [MetricPoint(key: isPublic ? RunMetric.publicScore : RunMetric.privateScore, value: score, step: step, timestamp: now)],
+                defaultTimestamp: now, in: db)
+            let left = max(0, policy.publicEvalBudget - (try Self.publicEvalsUsed(direction: run.direction, in: db)))
+            var result = EvalResult(
+                run: runID, direction: run.direction, split: evaluation.split, metric: policy.metric,
+                higherIsBetter: policy.higherIsBetter, score: score, interval: interval, rows: rows,
+                time: Timestamp.format(context.now), publicEvalsLeft: left)
+            let shown = Self.format(score)
+            if isPublic {
+                try context.appendEvent(
+                    kind: EventKind.runEvaluated, jobID: jobID, direction: run.direction,
+                    message: "run \(runID): public \(policy.metric) \(shown) (\(left) public evaluations left)",
+                    data: ["run": .int(runID), "score": .double(score), "public_evals_left": .int(Int64(left))])
+                return result
+            }
+            result.publicScore = run.public_score
+            var overfit = false
+            if let publicScore = run.public_score {
+                let gap = policy.gap(publicScore: publicScore, privateScore: score)
+                result.gap = gap
+                overfit = gap > policy.overfitGap
+            }
+            result.overfit = overfit
+            try db.execute(
+                sql: "UPDATE directions SET submitted_run = ?, overfit = ? WHERE name = ?",
+                arguments: [runID, overfit, run.direction])
+            var data: [String: JSONValue] = ["run": .int(runID), "score": .double(score)]
+            if let gap = result.gap { data["gap"] = .double(gap) }
+            if let publicScore = run.public_score { data["public_score"] = .double(publicScore) }
+            let gapText = result.gap.map { ", gap \(Self.format($0))" } ?? ""
+            try context.appendEvent(
+                kind: EventKind.runSubmitted, jobID: jobID, direction: run.direction,
+                message: "run \(runID) submitted: private \(policy.metric) \(shown)\(gapText)", data: data)
+            if overfit, let gap = result.gap {
+                try context.appendEvent(
+                    kind: EventKind.overfit, jobID: jobID, direction: run.direction,
+                    message: "direction \(run.direction) overfits the public split: private \(shown) trails public \(Self.format(run.public_score ?? 0)) by \(Self.format(gap)) (> overfit_gap \(Self.format(policy.overfitGap)))",
+                    data: data)
+            }
+            return result
+        }
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    // MARK: Ownership
+
+    /// The running job and its in-progress direction.
+    static func activeDirection(jobID: Int64, in db: Database) throws -> (JobRecord, DirectionRecord) {
+        guard let job = try JobRecord.fetchOne(db, key: jobID), job.state == JobState.running.rawValue else {
+            throw RPCError(.invalidState, "job \(jobID) is not running; its token no longer grants anything")
+        }
+        guard !job.direction.isEmpty, let direction = try DirectionRecord.fetchOne(db, key: job.direction) else {
+            throw RPCError(
+                .invalidState,
+                "job \(jobID) has no direction yet; declare one first (mlagentctl direction declare NAME --rationale TEXT)")
+        }
+        guard direction.status == "in_progress" else {
+            throw RPCError(
+                .invalidState, "direction \(direction.name) is \(direction.status); runs are recorded while it is in progress")
+        }
+        return (job, direction)
+    }
+
+    /// The run, if it belongs to the direction of the calling job.
+    static func ownedRun(_ runID: Int64, jobID: Int64, in db: Database) throws -> RunRecord {
+        guard let job = try JobRecord.fetchOne(db, key: jobID), job.state == JobState.running.rawValue else {
+            throw RPCError(.invalidState, "job \(jobID) is not running; its token no longer grants anything")
+        }
+        guard let run = try RunRecord.fetchOne(db, key: runID) else {
+            throw RPCError(
+                .notFound, "no run with id \(runID); `mlagentctl runs` lists the runs", context: ["run": .int(runID)])
+        }
+        guard run.direction == job.direction else {
+            throw RPCError(
+                .forbidden,
+                "run \(runID) belongs to direction \(run.direction); a job's token reaches only the runs of its own direction (\(job.direction.isEmpty ? "none declared yet" : job.direction))",
+                context: ["run": .int(runID), "direction": .string(run.direction)])
+        }
+        return run
+    }
+
+    static func requireRunning(_ run: RunRecord, for what: String) throws {
+        guard run.status == RunStatus.running.rawValue else {
+            throw RPCError(
+                .invalidState, "run \(run.id ?? 0) is \(run.status); \(what) while a run is running",
+                context: ["run": .int(run.id ?? 0), "status": .string(run.status)])
+        }
+    }
+
+    // MARK: Reads
+
+    public func run(id: Int64) async throws -> Run {
+        try await database.writer.read { db in try Self.runRecord(id, in: db).run }
+    }
+
+    static func runRecord(_ id: Int64, in db: Database) throws -> RunRecord {
+        guard let run = try RunRecord.fetchOne(db, key: id) else {
+            throw RPCError(.notFound, "no run with id \(id); `mlagentctl runs` lists the runs", context: ["run": .int(id)])
+        }
+        return run
+    }
+
+    public func runs(direction: String? = nil) async throws -> [Run] {
+        try await database.writer.read { db in
+            var request = RunRecord.all()
+            if let direction { request = request.filter(Column("direction") == direction) }
+            return try request.order(Column("id")).fetchAll(db).map(\.run)
+        }
+    }
+
+    public func runDetail(id: Int64) async throws -> RunDetail {
+        try await database.writer.read { db in try Self.runDetail(id, in: db) }
+    }
+
+    /// Every run of a direction with its records (for the landing of `mlruns/`).
+    public func runDetails(direction: String) async throws -> [RunDetail] {
+        try await database.writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE direction = ? ORDER BY id", arguments: [direction])
+                .map { try Self.runDetail($0, in: db) }
+        }
+    }
+
+    static func runDetail(_ id: Int64, in db: Database) throws -> RunDetail {
+        let run = try runRecord(id, in: db)
+        var params: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM run_params WHERE run_id = ?", arguments: [id]) {
+            params[row["key"]] = row["value"]
+        }
+        var tags: [String: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT key, value FROM run_tags WHERE run_id = ?", arguments: [id]) {
+            tags[row["key"]] = row["value"]
+        }
+        var metrics: [String: MetricPoint] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT key, step, value, timestamp FROM latest_metrics WHERE run_id = ?", arguments: [id])
+        {
+            metrics[row["key"]] = MetricPoint(key: row["key"], value: row["value"], step: row["step"], timestamp: row["timestamp"])
+        }
+        let artifacts = try ArtifactRecord.filter(Column("run_id") == id).order(Column("name")).fetchAll(db).map(\.info)
+        let evaluations = try EvaluationRecord.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { record in
+            EvalResult(
+                run: id, direction: record.direction, split: record.split, metric: record.metric, higherIsBetter: true,
+                score: record.score, interval: record.ci.flatMap(ScoreInterval.decode), rows: record.rows,
+                time: Timestamp.format(record.created_at), publicEvalsLeft: 0)
+        }
+        return RunDetail(
+            run: run.run, params: params, tags: tags, metrics: metrics, artifacts: artifacts, evaluations: evaluations)
+    }
+
+    /// A page of a run's metric history in arrival order.
+    public func metricHistory(run: Int64, key: String?, after: Int64, limit: Int) async throws -> MetricHistory {
+        try await database.writer.read { db in
+            _ = try Self.runRecord(run, in: db)
+            var sql = "SELECT rowid, key, step, value, timestamp FROM metrics WHERE run_id = ? AND rowid > ?"
+            var arguments: StatementArguments = [run, after]
+            if let key {
+                sql += " AND key = ?"
+                _ = arguments.append(contentsOf: [key])
+            }
+            sql += " ORDER BY rowid LIMIT ?"
+            _ = arguments.append(contentsOf: [limit + 1])
+            var points: [MetricPoint] = []
+            var last: Int64 = after
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            var more = false
+            while let row = try cursor.next() {
+                if points.count == limit {
+                    more = true
+                    break
+                }
+                last = row["rowid"]
+                points.append(MetricPoint(key: row["key"], value: row["value"], step: row["step"], timestamp: row["timestamp"]))
+            }
+            return MetricHistory(run: run, points: points, next: more ? last : nil)
+        }
+    }
+
+    /// Writes a run's full metric history as JSON lines (one point per line, arrival order)
+    /// to `handle`, without holding it in memory.
+    public func exportMetrics(run: Int64, to handle: FileHandle) async throws {
+        try await database.writer.read { db in
+            let cursor = try Row.fetchCursor(
+                db, sql: "SELECT key, step, value, timestamp FROM metrics WHERE run_id = ? ORDER BY rowid", arguments: [run])
+            var buffer = Data()
+            while let row = try cursor.next() {
+                let point = MetricPoint(key: row["key"], value: row["value"], step: row["step"], timestamp: row["timestamp"])
+                buffer.append(try JSONCoding.line(point))
+                buffer.append(0x0A)
+                if buffer.count > 1 << 20 {
+                    handle.write(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            handle.write(buffer)
+        }
+    }
+
+    // MARK: Leaderboard
+
+    /// Directions ranked by their best public score (directions without one last).
+    public func leaderboard(policy: EvaluationPolicy) async throws -> Leaderboard {
+        try await database.writer.read { db in
+            let directions = try DirectionRecord.order(Column("started_at")).fetchAll(db)
+            let runs = try RunRecord.order(Column("id")).fetchAll(db)
+            let byDirection = Dictionary(grouping: runs, by: \.direction)
+            var entries: [LeaderboardEntry] = []
+            for direction in directions {
+                let own = byDirection[direction.name] ?? []
+                var best: RunRecord?
+                for run in own where run.status != RunStatus.failed.rawValue {
+                    guard let score = run.public_score else { continue }
+                    if let current = best?.public_score, !policy.better(score, than: current) { continue }
+                    best = run
+                }
+                let submitted = direction.submitted_run.flatMap { id in own.first { $0.id == id } }
+                var gap: Double?
+                if let submitted, let publicScore = submitted.public_score, let privateScore = submitted.private_score {
+                    gap = policy.gap(publicScore: publicScore, privateScore: privateScore)
+                }
+                let evals = own.reduce(0) { $0 + $1.public_evals }
+                var flags: [String] = []
+                if direction.overfit { flags.append("overfit") }
+                if direction.status == "completed", submitted == nil { flags.append("no_submission") }
+                if evals >= policy.publicEvalBudget { flags.append("budget_exhausted") }
+                if direction.status == "failed" || direction.status == "abandoned" { flags.append(direction.status) }
+                entries.append(
+                    LeaderboardEntry(
+                        rank: 0, direction: direction.name, branch: direction.branch, status: direction.status,
+                        jobID: direction.job_id, publicScore: best?.public_score,
+                        publicInterval: best?.public_ci.flatMap(ScoreInterval.decode), bestRun: best?.id,
+                        bestRunName: best?.name, submittedRun: submitted?.id, submittedPublicScore: submitted?.public_score,
+                        privateScore: submitted?.private_score, gap: gap, runs: own.count,
+                        failedRuns: own.filter { $0.status == RunStatus.failed.rawValue }.count, publicEvals: evals,
+                        flags: flags, rationale: direction.rationale, startedAt: Timestamp.format(direction.started_at),
+                        finishedAt: direction.finished_at.map(Timestamp.format)))
+            }
+            entries.sort { a, b in
+                switch (a.publicScore, b.publicScore) {
+                case let (x?, y?): return x == y ? a.startedAt < b.startedAt : policy.better(x, than: y)
+                case (.some, nil): return true
+                case (nil, .some): return false
+                case (nil, nil): return a.startedAt < b.startedAt
+                }
+            }
+            for index in entries.indices { entries[index].rank = index + 1 }
+            return Leaderboard(
+                metric: policy.metric, higherIsBetter: policy.higherIsBetter, overfitGap: policy.overfitGap,
+                publicEvalBudget: policy.publicEvalBudget, directions: entries)
+        }
+    }
+}

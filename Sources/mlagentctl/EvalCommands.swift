@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import MLAgentClient
+import MLAgentProtocol
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "(agent) Score predictions on the public validation split and log public_val_score on the run.",
+        discussion: """
+            PREDICTIONS is a CSV inside your worktree: a header line, then one prediction per row of \
+            data/val_public_X.csv, in order (probabilities for roc_auc and log_loss). Each call spends \
+            one of your direction's public evaluations; a file that cannot be scored spends nothing.
+            """)
+
+    @Argument(help: ArgumentHelp("The run id.", valueName: "run"))
+    var runID: Int64
+
+    @Argument(help: "The predictions CSV.")
+    var predictions: String
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let result = try options.withClient(timeout: .seconds(300)) { try $0.evaluate(run: runID, path: absolutePath(predictions)) }
+        if options.json { return try options.printJSON(result) }
+        Output.line(
+            "run \(runID): public \(result.metric) \(Output.score(result.score))\(Output.interval(result.interval)); \(result.publicEvalsLeft) public evaluations left")
+    }
+}
+
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "(agent) Score predictions on the private split: once per direction, for a finished run with a model.")
+
+    @Argument(help: ArgumentHelp("The run id.", valueName: "run"))
+    var runID: Int64
+
+    @Argument(help: "The private predictions CSV (one row per row of data/val_private_X.csv).")
+    var predictions: String
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let result = try options.withClient(timeout: .seconds(300)) { try $0.submit(run: runID, path: absolutePath(predictions)) }
+        if options.json { return try options.printJSON(result) }
+        var line = "run \(runID): private \(result.metric) \(Output.score(result.score))\(Output.interval(result.interval))"
+        if let publicScore = result.publicScore { line += ", public \(Output.score(publicScore))" }
+        if let gap = result.gap { line += ", gap \(String(format: "%+.4f", gap))" }
+        if result.overfit == true { line += " (overfit: the gap exceeds the configured overfit_gap)" }
+        Output.line(line)
+    }
+}
+
+struct LeaderboardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leaderboard", abstract: "Directions ranked by public score, with private scores, gaps and flags.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let board = try options.withClient { try $0.leaderboard() }
+        if options.json { return try options.printJSON(board) }
+        Output.line("\(board.metric) (\(board.higherIsBetter ? "higher" : "lower") is better); 95% bootstrap intervals")
+        if board.directions.isEmpty { return Output.line("no directions yet") }
+        Output.line(
+            Output.table(
+                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "PRIVATE", "GAP", "RUNS", "BEST", "FLAGS"],
+                board.directions.map { entry in
+                    [
+                        String(entry.rank), entry.direction, entry.status, Output.score(entry.publicScore),
+                        entry.publicInterval.map { "\(Output.score($0.low))–\(Output.score($0.high))" } ?? "-",
+                        Output.score(entry.privateScore), entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
+                        entry.failedRuns > 0 ? "\(entry.runs) (\(entry.failedRuns) failed)" : String(entry.runs),
+                        entry.bestRun.map(String.init) ?? "-", entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),
+                    ]
+                }))
+    }
+}
+
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "The session's final report: ranked directions, overall best, public/private gap, what was tried.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let summary = try options.withClient { try $0.summary() }
+        if options.json { return try options.printJSON(summary) }
+        Output.line(summary.text)
+    }
+}
