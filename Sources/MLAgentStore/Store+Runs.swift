@@ -125,20 +125,29 @@ extension Store {
         let statement = try db.cachedStatement(
             sql: "INSERT INTO metrics(run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)")
         let raw = statement.sqliteStatement
-        var latest: [String: MetricPoint] = [:]
-        var keyBytes: [String: ContiguousArray<CChar>] = [:]
+        // Keys repeat (a curve is many points of few keys): work per distinct key happens once,
+        // and consecutive points of one key skip even the dictionary lookup.
+        var slots: [String: Int] = [:]
+        var keys: [ContiguousArray<CChar>] = []
+        var latest: [MetricPoint] = []
+        var previousKey = ""
+        var slot = -1
         for point in points {
             let timestamp = point.timestamp ?? defaultTimestamp
-            let bytes: ContiguousArray<CChar>
-            if let cached = keyBytes[point.key] {
-                bytes = cached
-            } else {
-                bytes = ContiguousArray(point.key.utf8CString)
-                keyBytes[point.key] = bytes
+            if slot < 0 || point.key != previousKey {
+                if let known = slots[point.key] {
+                    slot = known
+                } else {
+                    slot = keys.count
+                    slots[point.key] = slot
+                    keys.append(ContiguousArray(point.key.utf8CString))
+                    latest.append(MetricPoint(key: point.key, value: point.value, step: point.step, timestamp: timestamp))
+                }
+                previousKey = point.key
             }
             sqlite3_reset(raw)
             sqlite3_bind_int64(raw, 1, run)
-            let code = bytes.withUnsafeBufferPointer { buffer -> Int32 in
+            let code = keys[slot].withUnsafeBufferPointer { buffer -> Int32 in
                 sqlite3_bind_text(raw, 2, buffer.baseAddress, Int32(buffer.count - 1), nil)
                 sqlite3_bind_int64(raw, 3, point.step)
                 sqlite3_bind_double(raw, 4, point.value)
@@ -148,19 +157,14 @@ extension Store {
             guard code == SQLITE_DONE else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
-            var stamped = point
-            stamped.timestamp = timestamp
-            if let current = latest[point.key] {
-                if point.step > current.step || (point.step == current.step && timestamp >= current.timestamp ?? 0) {
-                    latest[point.key] = stamped
-                }
-            } else {
-                latest[point.key] = stamped
+            let current = latest[slot]
+            if point.step > current.step || (point.step == current.step && timestamp >= current.timestamp ?? 0) {
+                latest[slot] = MetricPoint(key: point.key, value: point.value, step: point.step, timestamp: timestamp)
             }
         }
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
-        for point in latest.values {
+        for point in latest {
             try db.execute(
                 sql: """
                     INSERT INTO latest_metrics(run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)

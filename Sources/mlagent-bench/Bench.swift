@@ -32,14 +32,44 @@ struct Bench: ParsableCommand {
     @Option(help: "Landings on main to measure (0 skips the landing benchmark).")
     var landings = 200
 
+    @Option(help: "Metric points per ingestion scenario (0 skips the ingestion benchmark).")
+    var ingestPoints = 1_000_000
+
+    @Option(help: "Concurrent agents for ingestion, comma-separated.")
+    var ingestAgents = "1,4"
+
+    @Flag(help: "Only the ingestion benchmark.")
+    var ingestOnly = false
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
     func run() throws {
-        let clientCounts = clients.split(separator: ",").compactMap { Int($0) }
-        let dir = try TempDirectory()
         var figures: [String: Double] = [:]
         var report: [String] = []
+        if ingestPoints > 0 {
+            let counts = ingestAgents.split(separator: ",").compactMap { Int($0) }
+            let result = try IngestBenchmark(daemonPath: daemon, points: ingestPoints, batch: 5000, repeats: repeats)
+                .run(agentCounts: counts)
+            figures["ingest_raw_sqlite_rows_per_s"] = result.rawPerSecond
+            report.append(
+                String(format: "ingest    raw SQLite, 5,000-row durable transactions (baseline) %9.0f rows/s", result.rawPerSecond))
+            for count in counts {
+                let rate = result.socketPerSecond[count] ?? 0
+                figures["ingest_points_per_s_\(count)a"] = rate
+                report.append(
+                    String(
+                        format: "ingest    %d agent%@, run.log batches of 5,000 over the socket   %9.0f points/s  (%.0f%% of raw)",
+                        count, count == 1 ? " " : "s", rate, 100 * rate / result.rawPerSecond))
+            }
+            figures["ingest_rss_peak_mb"] = result.peakRSSMB
+            report.append(String(format: "ingest    daemon RSS idle / peak while ingesting            %6.1f / %.1f MB", result.idleRSSMB, result.peakRSSMB))
+        }
+        if ingestOnly {
+            return finish(figures: figures, report: report)
+        }
+        let clientCounts = clients.split(separator: ",").compactMap { Int($0) }
+        let dir = try TempDirectory()
 
         // Baseline: the same rows (a job and its event) written in-process, one durable
         // transaction each, synchronous=FULL in WAL mode: what a daemon without group
@@ -134,11 +164,15 @@ struct Bench: ParsableCommand {
                 String(format: "landings  naive checkout + add + commit, %d directions      %9.1f /s", result.naiveLandings, result.naivePerSecond))
         }
 
+        finish(figures: figures, report: report)
+    }
+
+    func finish(figures: [String: Double], report: [String]) {
         if json {
-            let data = try JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])
+            let data = (try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])) ?? Data()
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("mlagent-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(enqueues) enqueues and \(statusCalls) status calls per scenario, median of \(repeats) runs")
+            print("mlagent-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(enqueues) enqueues and \(statusCalls) status calls per scenario, \(ingestPoints) metric points per ingestion scenario, median of \(repeats) runs")
             report.forEach { print($0) }
         }
     }

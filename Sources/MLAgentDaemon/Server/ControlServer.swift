@@ -231,9 +231,11 @@ final class ControlServer: Service {
         hasSubscription: Bool
     ) async throws -> StartedSubscription? {
         let envelope: Envelope
-        do {
-            envelope = try JSONCoding.decoder.decode(Envelope.self, from: line)
-        } catch {
+        if let fast = FastJSON.envelope(line) {
+            envelope = Envelope(jsonrpc: fast.jsonrpc, id: fast.id, method: fast.method, token: fast.token)
+        } else if let decoded = try? JSONCoding.decoder.decode(Envelope.self, from: line) {
+            envelope = decoded
+        } else {
             let message: String
             if (try? JSONCoding.decoder.decode(JSONValue.self, from: line)) != nil {
                 message = "a request must be a JSON object with \"jsonrpc\":\"2.0\", \"id\" and a string \"method\""

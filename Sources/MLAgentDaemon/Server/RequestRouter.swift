@@ -14,9 +14,18 @@ struct RequestRouter: Sendable {
 
     mutating func register<H: RequestHandler>(_ handler: H) {
         access[H.method] = H.access
+        let fastType = H.Params.self as? any FastDecodableParams.Type
+        let fast: (@Sendable (Data) -> H.Params?)?
+        if let fastType {
+            fast = { line in fastType.fastDecode(line: line) as? H.Params }
+        } else {
+            fast = nil
+        }
         entries[H.method] = { line, id, context in
             let params: H.Params
-            do {
+            if let fast, let decoded = fast(line) {
+                params = decoded
+            } else { do {
                 let envelope = try JSONCoding.decoder.decode(ParamsEnvelope<H.Params>.self, from: line)
                 if let decoded = envelope.params {
                     params = decoded
@@ -27,7 +36,7 @@ struct RequestRouter: Sendable {
                 }
             } catch let error as DecodingError {
                 throw RPCError(.invalidParams, "\(H.method): \(DecodingErrorText.describe(error))")
-            }
+            } }
             let output = try await handler.handle(params, context: context)
             return try JSONCoding.line(RPCTypedResult(id: id, result: output))
         }
@@ -38,6 +47,16 @@ struct RequestRouter: Sendable {
     private struct ParamsEnvelope<P: Decodable>: Decodable {
         var params: P?
     }
+}
+
+/// Params with a hand-written decoder for hot paths (see `FastJSON`); nil falls back to
+/// `JSONDecoder`.
+protocol FastDecodableParams: Sendable {
+    static func fastDecode(line: Data) -> Self?
+}
+
+extension RunLogParams: FastDecodableParams {
+    static func fastDecode(line: Data) -> RunLogParams? { FastJSON.runLogParams(line) }
 }
 
 /// Turns `DecodingError`s into one-line messages that name the offending field.
