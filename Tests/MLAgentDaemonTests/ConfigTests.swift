@@ -29,7 +29,13 @@ struct ConfigTests {
             synchronous = "normal"
             [scheduler]
             max_agents = 5
+            [evaluation]
+            metric = "rmse"
+            public_eval_budget = 7
+            overfit_gap = 1
             """, source: "test.toml")
+        #expect(config.metric == .rmse && !config.evaluationPolicy.higherIsBetter)
+        #expect(config.publicEvalBudget == 7 && config.overfitGap == 1.0)
         #expect(config.socketPath == "/run/x.sock")
         #expect(config.idleTimeout == .seconds(90))
         #expect(config.maxLineBytes == 4096)
@@ -48,6 +54,8 @@ struct ConfigTests {
             ("[daemon]\nidle_timeout = \"soon\"", "daemon.idle_timeout = \"soon\" is not a duration"),
             ("[scheduler]\nmax_agents = 0", "scheduler.max_agents = 0 is out of range"),
             ("[store]\nsynchronous = \"off\"", "store.synchronous = \"off\" is not one of full, normal"),
+            ("[evaluation]\nmetric = \"auc\"", "evaluation.metric = \"auc\" is not one of roc_auc"),
+            ("[evaluation]\noverfit_gap = \"small\"", "evaluation.overfit_gap must be a number"),
             ("[daemon\n", "test.toml:"),
         ])
     func errors(text: String, expected: String) {

@@ -46,6 +46,11 @@ struct AgentLauncher: Sendable {
         environment["MLAGENT_JOB_ID"] = String(launch.job.id)
         environment["MLAGENT_DIRECTION"] = direction
         environment["MLAGENT_WORKTREE"] = launch.worktree
+        environment["MLAGENT_METRIC"] = config.metric.rawValue
+        environment["MLAGENT_METRIC_HIGHER_IS_BETTER"] = config.metric.higherIsBetter ? "1" : "0"
+        environment["MLAGENT_PUBLIC_EVAL_BUDGET"] = String(config.publicEvalBudget)
+        environment["MLAGENT_TIME_BUDGET"] = String(Int(launch.profile.timeout.seconds))
+        environment["MLAGENT_DEADLINE"] = String(Int(Date().timeIntervalSince1970 + launch.profile.timeout.seconds))
         environment["PATH"] = Self.binDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         if let gpu = launch.gpu { environment["CUDA_VISIBLE_DEVICES"] = gpu }
         for (key, value) in launch.profile.environment { environment[key] = value }
@@ -138,7 +143,9 @@ struct AgentLauncher: Sendable {
             "{job_id}": String(launch.job.id), "{direction}": launch.job.direction, "{guidance}": launch.job.guidance,
             "{worktree}": launch.worktree,
             "{branch}": launch.job.direction.isEmpty ? "exp/<the name you declare>" : "exp/\(launch.job.direction)",
-            "{metric}": "roc_auc", "{metric_direction}": "higher is better", "{public_eval_budget}": "100",
+            "{metric}": config.metric.rawValue,
+            "{metric_direction}": config.metric.higherIsBetter ? "higher is better" : "lower is better",
+            "{public_eval_budget}": String(config.publicEvalBudget),
             "{time_budget}": DurationText.format(launch.profile.timeout),
         ]
         return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
