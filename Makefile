@@ -1,6 +1,8 @@
 # mlagent — build, test, demo, install.
 #   make test    install what is missing, build, run every test
-#   make demo    run mlagentd in the foreground with state under ./.mlagent/
+#   make demo    a real research session: mlagentd (state in ./.mlagent/), 6 directions by
+#                the reference agent, leaderboard, summary and dashboard.html; the daemon
+#                stays up (make stop)
 #   make bench   release-mode benchmarks (figures in README.md)
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg
 
@@ -19,15 +21,27 @@ STATEDIR ?= /var/lib/mlagent
 RUNDIR ?= /run/mlagent
 
 SWIFT ?= swift
-DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd git bubblewrap
+PYTHON ?= python3
+DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd git bubblewrap python3 python3-venv
+# Only the tests need a browser (the dashboard is rendered in headless Chromium).
+TEST_PACKAGES := chromium
+VENV := $(CURDIR)/.venv
 STATE := $(CURDIR)/.mlagent
 
-.PHONY: all build release deps test demo bench install uninstall clean stop
+.PHONY: all build release deps apt test-deps venv test demo bench install uninstall clean stop
 
 all: build
 
 deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(DEBIAN_PACKAGES)"
+	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install a Swift 6 toolchain"; exit 1; }
+
+test-deps: deps venv
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
+
+# Installs the Debian packages in PACKAGES that are missing (as root), or says which.
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -35,7 +49,13 @@ deps:
 	    echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
 	  fi; \
 	fi
-	@command -v $(SWIFT) >/dev/null || { echo "swift is not on PATH: install a Swift 6 toolchain"; exit 1; }
+
+# The Python environment of the reference agent and the dataset script.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
 
 build: deps
 	$(SWIFT) build
@@ -44,17 +64,12 @@ release: deps
 	$(SWIFT) build -c release --product mlagentd
 	$(SWIFT) build -c release --product mlagentctl
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	MLAGENT_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --skip-build
 
-demo: release
-	@mkdir -p $(STATE)
-	@echo "mlagentd: state in $(STATE); in another terminal try:"
-	@echo "  export PATH=\"$$($(SWIFT) build -c release --show-bin-path):\$$PATH\""
-	@echo "  mlagentctl status; mlagentctl enqueue catboost-tuning; mlagentctl tail -f"
-	@echo "Ctrl-C stops the daemon."
-	"$$($(SWIFT) build -c release --show-bin-path)/mlagentd" --state-dir $(STATE) --socket $(STATE)/mlagentd.sock
+demo: release venv
+	@scripts/demo.sh
 
 stop:
 	@if [ -f $(STATE)/mlagentd.lock ] && pid=$$(cat $(STATE)/mlagentd.lock) && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \

@@ -17,6 +17,6 @@ struct MLAgentCtl: ParsableCommand {
             StatusCommand.self, EnqueueCommand.self, ListCommand.self, ShowCommand.self, CancelCommand.self,
             PauseCommand.self, ResumeCommand.self, TailCommand.self, LogsCommand.self, DirectionCommand.self,
             ExploreCommand.self, StopCommand.self, ContinueCommand.self, RunCommand.self, RunsCommand.self,
-            EvalCommand.self, SubmitCommand.self, LeaderboardCommand.self, SummaryCommand.self,
+            EvalCommand.self, SubmitCommand.self, LeaderboardCommand.self, SummaryCommand.self, WaitCommand.self,
         ])
 }

@@ -84,6 +84,11 @@ enum Output {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// `HH:MM:SS` (UTC) of a time, for progress lines.
+    static func clock(_ date: Date) -> String {
+        String(Timestamp.format(date).dropFirst(11).prefix(8))
+    }
+
     static func progress(_ text: String) {
         FileHandle.standardError.write(Data("\(text)\n".utf8))
     }

@@ -31,6 +31,7 @@ struct AgentLauncher: Sendable {
         let substitutions = [
             "{prompt}": prompt, "{prompt_file}": promptFile, "{worktree}": launch.worktree,
             "{job_id}": String(launch.job.id), "{direction}": direction,
+            "{agents_dir}": config.agentsDir, "{python}": config.python,
         ]
         let agentArgv = launch.profile.command.map { argument in
             substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }

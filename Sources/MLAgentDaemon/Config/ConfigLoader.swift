@@ -40,9 +40,12 @@ public enum ConfigLoader {
         if let daemon = try reader.section(table, "daemon", keys: [
             "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
             "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir", "push_remote",
+            "agents_dir", "python",
         ]) {
             if let v = try reader.string(daemon, "daemon.push_remote") { config.pushRemote = v }
             if let v = try reader.string(daemon, "daemon.prompts_dir") { config.promptsDir = v }
+            if let v = try reader.string(daemon, "daemon.agents_dir") { config.agentsDir = v }
+            if let v = try reader.string(daemon, "daemon.python") { config.python = v }
             if let v = try reader.string(daemon, "daemon.data_dir") { config.dataDir = v }
             if let v = try reader.string(daemon, "daemon.socket") { config.socketPath = v }
             if let v = try reader.string(daemon, "daemon.state_dir") { config.stateDir = v }

@@ -27,6 +27,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var pushRemote = ""
     /// Where the prompt templates (experiment-runner.md, submit.md) live.
     public var promptsDir = "config/prompts"
+    /// Where bundled agent programs live (`{agents_dir}` in profiles): the reference agent is
+    /// `<agents_dir>/baseline/agent.py`.
+    public var agentsDir = "agents"
+    /// The Python interpreter of bundled agents (`{python}` in profiles); a path with a `/` is
+    /// resolved like the other paths, a bare name is looked up on PATH.
+    public var python = ".venv/bin/python"
     // [scheduler]
     public var maxAgents = 3
     public var defaultAgent = "command"
@@ -96,6 +102,7 @@ public struct DaemonConfig: Sendable, Equatable {
             command: ["cursor-agent", "-p", "{prompt}", "--output-format", "stream-json", "--force"],
             timeout: .seconds(7200)),
         "command": AgentProfile(command: ["sh", "{worktree}/agent.sh"], timeout: .seconds(3600)),
+        "baseline": AgentProfile(command: ["{python}", "{agents_dir}/baseline/agent.py"], timeout: .seconds(1200)),
     ]
 
     /// The evaluation settings the store applies.
@@ -158,6 +165,8 @@ extension DaemonConfig {
             ? (copy.stateDir as NSString).appendingPathComponent("workspace") : absolute(workspace)
         copy.dataDir = absolute(dataDir)
         copy.promptsDir = absolute(promptsDir)
+        copy.agentsDir = absolute(agentsDir)
+        if python.contains("/") { copy.python = absolute(python) }
         return copy
     }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The main job: a real autonomous research session on the default dataset.
+#
+# Starts mlagentd (release build, embedded defaults, state in ./.mlagent/) unless it already
+# runs, queues DEMO_DIRECTIONS directions (default 6) for the reference agent, shows progress
+# while three agents work at a time, then prints the leaderboard and the summary and writes
+# dashboard.html. The daemon stays up afterwards (`make stop` stops it); running the demo again
+# continues the same research with new directions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN="${MLAGENT_BIN:-$(swift build -c release --show-bin-path)}"
+STATE="${DEMO_STATE:-$PWD/.mlagent}"
+DASHBOARD="${DEMO_DASHBOARD:-$PWD/dashboard.html}"
+SOCKET="$STATE/mlagentd.sock"
+DIRECTIONS="${DEMO_DIRECTIONS:-6}"
+AGENT="${DEMO_AGENT:-baseline}"
+TIMEOUT="${DEMO_TIMEOUT:-1500}"
+export MLAGENT_SOCKET="$SOCKET"
+export PATH="$BIN:$PATH"
+
+mkdir -p "$STATE"
+if mlagentctl status >/dev/null 2>&1; then
+  echo "mlagentd is already running (state in $STATE): continuing its research"
+else
+  echo "starting mlagentd (state in $STATE, log in $STATE/mlagentd.log)"
+  # The daemon outlives this script: its own session, output to a log file.
+  setsid "$BIN/mlagentd" --state-dir "$STATE" --socket "$SOCKET" ${MLAGENT_CONFIG:+--config "$MLAGENT_CONFIG"} \
+    >>"$STATE/mlagentd.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 300); do
+    mlagentctl status >/dev/null 2>&1 && break
+    if ! kill -0 $! 2>/dev/null; then echo "mlagentd exited; its log:"; tail -20 "$STATE/mlagentd.log"; exit 1; fi
+    sleep 0.1
+  done
+  mlagentctl status >/dev/null
+fi
+mlagentctl resume >/dev/null
+
+echo "queueing $DIRECTIONS directions for the '$AGENT' agent (they pick complementary directions themselves)"
+jobs=$(mlagentctl explore --count "$DIRECTIONS" --agent "$AGENT" ${DEMO_GUIDANCE:+--guidance "$DEMO_GUIDANCE"})
+echo "jobs: $(echo $jobs)"
+echo "progress (mlagentctl tail -f shows every event; mlagentctl logs JOB -f an agent's output):"
+# shellcheck disable=SC2086
+mlagentctl wait $jobs --progress --timeout "$TIMEOUT"
+
+echo
+mlagentctl leaderboard
+echo
+mlagentctl summary
+mlagentctl dashboard --output "$DASHBOARD" >/dev/null
+cat <<INFO
+
+Where everything is:
+  dashboard        $DASHBOARD
+  knowledge base   git -C $STATE/workspace log --oneline main   (research_directions/, mlruns/)
+  branches         git -C $STATE/workspace branch --list 'exp/*'
+  agent logs       mlagentctl logs JOB   ($STATE/logs/)
+  events           mlagentctl tail -f
+  the daemon       still running (socket $SOCKET); make stop stops it, make demo continues
+INFO
