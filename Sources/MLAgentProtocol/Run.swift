@@ -111,6 +111,19 @@ public struct MetricPoint: Sendable, Codable, Equatable {
         self.step = step
         self.timestamp = timestamp
     }
+
+    enum CodingKeys: String, CodingKey {
+        case key, value, step, timestamp
+    }
+
+    /// `step` defaults to 0 when absent, as in MLflow.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        key = try c.decode(String.self, forKey: .key)
+        value = try c.decode(Double.self, forKey: .value)
+        step = try c.decodeIfPresent(Int64.self, forKey: .step) ?? 0
+        timestamp = try c.decodeIfPresent(Int64.self, forKey: .timestamp)
+    }
 }
 
 /// A file or directory stored in the daemon's artifact store.

@@ -480,19 +480,19 @@ extension Store {
         }
     }
 
-    public func runDetail(id: Int64) async throws -> RunDetail {
-        try await database.writer.read { db in try Self.runDetail(id, in: db) }
+    public func runDetail(id: Int64, policy: EvaluationPolicy) async throws -> RunDetail {
+        try await database.writer.read { db in try Self.runDetail(id, policy: policy, in: db) }
     }
 
     /// Every run of a direction with its records (for the landing of `mlruns/`).
-    public func runDetails(direction: String) async throws -> [RunDetail] {
+    public func runDetails(direction: String, policy: EvaluationPolicy) async throws -> [RunDetail] {
         try await database.writer.read { db in
             try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE direction = ? ORDER BY id", arguments: [direction])
-                .map { try Self.runDetail($0, in: db) }
+                .map { try Self.runDetail($0, policy: policy, in: db) }
         }
     }
 
-    static func runDetail(_ id: Int64, in db: Database) throws -> RunDetail {
+    static func runDetail(_ id: Int64, policy: EvaluationPolicy, in db: Database) throws -> RunDetail {
         let run = try runRecord(id, in: db)
         var params: [String: String] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT key, value FROM run_params WHERE run_id = ?", arguments: [id]) {
@@ -509,11 +509,20 @@ extension Store {
             metrics[row["key"]] = MetricPoint(key: row["key"], value: row["value"], step: row["step"], timestamp: row["timestamp"])
         }
         let artifacts = try ArtifactRecord.filter(Column("run_id") == id).order(Column("name")).fetchAll(db).map(\.info)
+        let left = max(0, policy.publicEvalBudget - (try publicEvalsUsed(direction: run.direction, in: db)))
         let evaluations = try EvaluationRecord.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { record in
-            EvalResult(
-                run: id, direction: record.direction, split: record.split, metric: record.metric, higherIsBetter: true,
-                score: record.score, interval: record.ci.flatMap(ScoreInterval.decode), rows: record.rows,
-                time: Timestamp.format(record.created_at), publicEvalsLeft: 0)
+            var result = EvalResult(
+                run: id, direction: record.direction, split: record.split, metric: record.metric,
+                higherIsBetter: policy.higherIsBetter, score: record.score,
+                interval: record.ci.flatMap(ScoreInterval.decode), rows: record.rows,
+                time: Timestamp.format(record.created_at), publicEvalsLeft: left)
+            if record.split == "private", let publicScore = run.public_score {
+                let gap = policy.gap(publicScore: publicScore, privateScore: record.score)
+                result.publicScore = publicScore
+                result.gap = gap
+                result.overfit = gap > policy.overfitGap
+            }
+            return result
         }
         return RunDetail(
             run: run.run, params: params, tags: tags, metrics: metrics, artifacts: artifacts, evaluations: evaluations)

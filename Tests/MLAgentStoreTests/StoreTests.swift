@@ -187,6 +187,8 @@ struct StoreTests {
 
 @Suite("Runs")
 struct RunStoreTests {
+    static let policy = EvaluationPolicy(metric: "roc_auc", higherIsBetter: true, publicEvalBudget: 100, overfitGap: 0.02)
+
     /// A store with one running job on direction `d`, and its job id.
     func running() async throws -> (Store, Int64) {
         let store = try Store(database: try AppDatabase.inMemory())
@@ -209,7 +211,7 @@ struct RunStoreTests {
         #expect(first.metrics == 1000 && !first.duplicate)
         let again = try await store.logRun(jobID: job, RunLogParams(run: run.id, metrics: points, batch: "x"))
         #expect(again.duplicate && again.metricPoints == 1000)
-        let detail = try await store.runDetail(id: run.id)
+        let detail = try await store.runDetail(id: run.id, policy: Self.policy)
         // The latest value is the one with the highest step, not the last one sent.
         #expect(detail.metrics["a"]?.step == 999 && detail.metrics["a"]?.value == 0)
         #expect(detail.metrics["b"]?.step == 998 && detail.metrics["b"]?.value == 1)
@@ -217,7 +219,7 @@ struct RunStoreTests {
             _ = try await store.logRun(jobID: job, RunLogParams(run: run.id, params: ["depth": "4"]))
         }
         _ = try await store.logRun(jobID: job, RunLogParams(run: run.id, params: ["depth": "3", "lr": "0.1"]))
-        #expect(try await store.runDetail(id: run.id).params == ["depth": "3", "lr": "0.1"])
+        #expect(try await store.runDetail(id: run.id, policy: Self.policy).params == ["depth": "3", "lr": "0.1"])
         let page = try await store.metricHistory(run: run.id, key: "a", after: 0, limit: 300)
         #expect(page.points.count == 300 && page.next != nil)
         let rest = try await store.metricHistory(run: run.id, key: "a", after: page.next!, limit: 300)

@@ -89,7 +89,7 @@ struct RunShowHandler: RequestHandler {
     let core: DaemonCore
 
     func handle(_ params: RunIDParams, context: RequestContext) async throws -> RunDetail {
-        try await core.store.runDetail(id: params.run)
+        try await core.store.runDetail(id: params.run, policy: core.config.evaluationPolicy)
     }
 }
 

@@ -158,7 +158,7 @@ actor MergeActor: Service {
         var results: DirectionFile.Results?
         if intent.payload["final"] == .bool(true) {
             let policy = core.config.evaluationPolicy
-            let details = try await core.store.runDetails(direction: name)
+            let details = try await core.store.runDetails(direction: name, policy: policy)
             let scratch = scratchDirectory(intent)
             try? FileManager.default.removeItem(atPath: scratch)
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
