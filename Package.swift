@@ -46,6 +46,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MLAgentDashboard",
+            dependencies: ["MLAgentProtocol"],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MLAgentClient",
             dependencies: ["MLAgentProtocol"],
             swiftSettings: strict
@@ -79,6 +84,7 @@ let package = Package(
             name: "mlagentctl",
             dependencies: [
                 "MLAgentClient",
+                "MLAgentDashboard",
                 "MLAgentProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -112,6 +118,11 @@ let package = Package(
             name: "MLAgentEvalTests",
             dependencies: ["MLAgentEval"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MLAgentDashboardTests",
+            dependencies: ["MLAgentDashboard", "MLAgentProtocol"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -125,7 +125,7 @@ enum Fmt {
 }
 
 /// A finite value, or nil.
-func finite(_ value: Double?) -> Double? {
+func finiteValue(_ value: Double?) -> Double? {
     guard let value, value.isFinite else { return nil }
     return value
 }

@@ -8,11 +8,11 @@ struct SVG {
     private let head: String
     private var body = ""
 
-    init(id: String?, width: Double, height: Double, label: String) {
+    init(id: String?, width: Double, height: Double, label: String, cls: String = "chart") {
         self.width = width
         self.height = height
         let idAttr = id.map { " id=\"\(HTML.escape($0))\"" } ?? ""
-        head = "<svg\(idAttr) class=\"chart\" viewBox=\"0 0 \(Fmt.coord(width)) \(Fmt.coord(height))\" "
+        head = "<svg\(idAttr) class=\"\(cls)\" viewBox=\"0 0 \(Fmt.coord(width)) \(Fmt.coord(height))\" "
             + "role=\"img\" aria-label=\"\(HTML.escape(label))\">"
     }
 
@@ -53,9 +53,11 @@ struct SVG {
         element("text", [("x", Fmt.coord(x)), ("y", Fmt.coord(y))] + attrs, tip: tip, text: text)
     }
 
-    /// A centered message for a chart without data.
-    mutating func empty(_ message: String) {
-        text(width / 2, height / 2, message, [("class", "empty"), ("text-anchor", "middle")])
+    /// A short chart holding only a message, for when there is nothing to draw.
+    static func empty(id: String, width: Double, message: String) -> String {
+        var svg = SVG(id: id, width: width, height: 100, label: message)
+        svg.text(width / 2, 55, message, [("class", "empty"), ("text-anchor", "middle")])
+        return svg.render()
     }
 
     private static func attributes(_ attrs: Attrs) -> String {
@@ -84,7 +86,7 @@ struct LegendItem {
     /// Marks the item as a direction: clicking it highlights that direction.
     var direction: String? = nil
     var shape: Shape = .square
-    enum Shape { case square, circle, diamond, line, dashed, band }
+    enum Shape { case square, circle, ring, diamond, line, dashed, band }
 }
 
 extension SVG {
@@ -99,8 +101,10 @@ extension SVG {
         }
         line(area.left, area.top, area.left, area.bottom, [("class", "domain")])
         let midY = (area.top + area.bottom) / 2
-        text(area.left - 48, midY, title, [("class", "axis-title"), ("text-anchor", "middle"),
+        if !title.isEmpty {
+            text(area.left - 48, midY, title, [("class", "axis-title"), ("text-anchor", "middle"),
                                             ("transform", "rotate(-90 \(Fmt.coord(area.left - 48)) \(Fmt.coord(midY)))")])
+        }
         close("g")
     }
 
@@ -133,6 +137,7 @@ extension SVG {
             switch item.shape {
             case .square: rect(cx, cy - 9, 11, 11, attrs + [("rx", "2")])
             case .circle: circle(cx + 5.5, cy - 3.5, 5, attrs)
+            case .ring: circle(cx + 5.5, cy - 3.5, 4.2, [("fill", "#fff"), ("stroke", item.color), ("stroke-width", "1.5")])
             case .diamond: path(Self.diamond(cx + 5.5, cy - 3.5, 6.5), attrs)
             case .line, .dashed:
                 line(cx - 2, cy - 3.5, cx + 14, cy - 3.5, [("stroke", item.color), ("stroke-width", "2")]

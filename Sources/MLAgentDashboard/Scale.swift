@@ -92,9 +92,10 @@ struct BoxStats {
             guard index + 1 < sorted.count else { return sorted[index] }
             return sorted[index] + (h - Double(index)) * (sorted[index + 1] - sorted[index])
         }
-        (q1, median, q3) = (quantile(0.25), quantile(0.5), quantile(0.75))
-        let fence = 1.5 * (q3 - q1)
-        whiskerLow = sorted.first(where: { $0 >= q1 - fence }) ?? first
-        whiskerHigh = sorted.last(where: { $0 <= q3 + fence }) ?? last
+        let (low, high) = (quantile(0.25), quantile(0.75))
+        let fence = 1.5 * (high - low)
+        (q1, median, q3) = (low, quantile(0.5), high)
+        whiskerLow = sorted.first(where: { $0 >= low - fence }) ?? first
+        whiskerHigh = sorted.last(where: { $0 <= high + fence }) ?? last
     }
 }
