@@ -59,6 +59,7 @@ struct AgentTests {
             "agents/snoop.sh",
             """
             mlagentctl direction declare snooping --rationale "tries to read what it must not"
+            if git -C @DIR@ show HEAD:data/val_public_y.csv >> loot.txt 2>/dev/null; then echo "READ git history" >> report.txt; else echo "DENIED git history" >> report.txt; fi
             for f in @DIR@/data/val_public_y.csv @DIR@/state/targets/val_public_y.csv @DIR@/state/mlagentd.sqlite3; do
               if cat "$f" >> loot.txt 2>/dev/null; then echo "READ $f" >> report.txt; else echo "DENIED $f" >> report.txt; fi
             done
@@ -147,6 +148,16 @@ struct AgentTests {
     @Test("the sandbox hides targets, the database and other paths, and blocks writes outside the worktree")
     func sandbox() throws {
         let daemon = try makeDaemon("sbx")
+        // The dataset sits in a git checkout whose history holds the targets (as the demo's
+        // data/ does in this repository).
+        for arguments in [["init", "-q"], ["add", "data"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "data"]] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            git.arguments = ["-C", daemon.dir.path] + arguments
+            try git.run()
+            git.waitUntilExit()
+            #expect(git.terminationStatus == 0)
+        }
         try daemon.start(launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "", agent: "snoop"))
@@ -159,6 +170,7 @@ struct AgentTests {
         let report = try daemon.git("show", "exp/snooping:report.txt").output
         #expect(!report.contains("READ "), "\(report)")
         #expect(report.contains("DENIED write"))
+        #expect(report.contains("DENIED git history"), "\(report)")
         #expect(!FileManager.default.fileExists(atPath: daemon.dir.file("escaped")))
         let loot = try daemon.git("show", "exp/snooping:loot.txt")
         #expect(loot.status != 0 || !loot.output.contains(Self.targetMarker))

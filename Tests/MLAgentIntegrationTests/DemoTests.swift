@@ -22,9 +22,6 @@ struct DemoTests {
 
     /// Runs the demo script with a small slice and short budgets; returns its output.
     func demo(_ dir: TempDir, directions: Int) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Self.root + "/scripts/demo.sh"]
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "MLAGENT_SOCKET")
         environment["MLAGENT_BIN"] = Binaries.directory.path
@@ -33,29 +30,24 @@ struct DemoTests {
         environment["MLAGENT_CONFIG"] = dir.file("mlagentd.toml")
         environment["DEMO_DIRECTIONS"] = String(directions)
         environment["DEMO_TIMEOUT"] = "600"
-        process.environment = environment
         let output = dir.file("demo-\(directions).out")
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, try String(contentsOfFile: output, encoding: .utf8))
+        // posix_spawn with a clean signal mask: the daemon the script leaves running must
+        // obey SIGTERM, and the test must see the script exit.
+        let script = try ChildProcess(
+            executable: "/bin/bash", arguments: [Self.root + "/scripts/demo.sh"], environment: environment, outputPath: output)
+        script.waitUntilExit()
+        return (script.terminationStatus, try String(contentsOfFile: output, encoding: .utf8))
     }
 
-    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs a program to completion (posix_spawn, clean signal mask); returns its output.
+    func run(_ executable: String, _ arguments: [String], in dir: TempDir) throws -> (status: Int32, output: String) {
+        let output = dir.file("run-\(UUID().uuidString).out")
+        let child = try ChildProcess(
+            executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+            outputPath: output)
+        child.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return (child.terminationStatus, try String(contentsOfFile: output, encoding: .utf8))
     }
 
     static var chromium: String {
@@ -108,7 +100,7 @@ struct DemoTests {
             #expect(entry.status == "completed", "\(entry.direction): \(entry.status)")
             #expect(entry.publicScore != nil && entry.privateScore != nil, "\(entry.direction)")
             #expect(entry.runs >= 2, "\(entry.direction) has \(entry.runs) runs")
-            let landed = try run("/usr/bin/git", ["-C", dir.file("state/workspace"), "ls-tree", "-r", "--name-only", "main"]).output
+            let landed = try run("/usr/bin/git", ["-C", dir.file("state/workspace"), "ls-tree", "-r", "--name-only", "main"], in: dir).output
             #expect(landed.contains("mlruns/\(entry.direction)/\(entry.submittedRun ?? 0)/artifacts/model/"), "\(landed)")
             #expect(landed.contains("research_directions/\(entry.direction).md"))
         }
@@ -131,7 +123,7 @@ struct DemoTests {
         let dom = try run(
             Self.chromium,
             ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom",
-             "file://" + dir.file("dashboard.html")])
+             "file://" + dir.file("dashboard.html")], in: dir)
         #expect(dom.output.contains("data-rendered=\"ok\""), "the dashboard's script did not run")
         let report = dom.output.range(of: "<pre id=\"render-report\">").flatMap { start in
             dom.output[start.upperBound...].range(of: "</pre>").map { String(dom.output[start.upperBound..<$0.lowerBound]) }
@@ -146,8 +138,8 @@ struct DemoTests {
         _ = try run(
             Self.chromium,
             ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,2400",
-             "--screenshot=" + shot, "file://" + dir.file("dashboard.html")])
-        let stats = try run("/usr/bin/python3", [Self.root + "/Tests/Tools/png_stats.py", shot])
+             "--screenshot=" + shot, "file://" + dir.file("dashboard.html")], in: dir)
+        let stats = try run("/usr/bin/python3", [Self.root + "/Tests/Tools/png_stats.py", shot], in: dir)
         let figures = try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any] ?? [:]
         #expect(((figures["colours"] as? NSNumber)?.intValue ?? 0) > 40, "\(stats.output)")
         #expect(((figures["non_white_fraction"] as? NSNumber)?.doubleValue ?? 0) > 0.05, "\(stats.output)")

@@ -77,6 +77,15 @@ struct AgentLauncher: Sendable {
             hidden.append(config.dataDir)
         }
         for path in hidden { arguments += ["--tmpfs", path] }
+        // A dataset inside a git checkout (the demo's data/ in this repository) has its targets
+        // and the script that made them in that repository's history: hide its git metadata.
+        if let repository = Self.enclosingGitMetadata(of: config.dataDir),
+            !hidden.contains(where: { repository.hasPrefix($0 + "/") })
+        {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory)
+            arguments += isDirectory.boolValue ? ["--tmpfs", repository] : ["--ro-bind", "/dev/null", repository]
+        }
         let gitDir = (workspacePath as NSString).appendingPathComponent(".git")
         if FileManager.default.fileExists(atPath: gitDir), hidden.contains(where: { gitDir.hasPrefix($0 + "/") }) {
             arguments += ["--ro-bind", gitDir, gitDir]
@@ -89,6 +98,18 @@ struct AgentLauncher: Sendable {
         arguments += ["--bind", socketPath, socketPath]
         arguments += ["--chdir", worktree]
         return arguments
+    }
+
+    /// The `.git` (directory or file) of the git checkout containing `path`, if any.
+    static func enclosingGitMetadata(of path: String) -> String? {
+        var directory = (path as NSString).standardizingPath
+        while true {
+            let candidate = (directory as NSString).appendingPathComponent(".git")
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            let parent = (directory as NSString).deletingLastPathComponent
+            if parent == directory || parent.isEmpty { return nil }
+            directory = parent
+        }
     }
 
     static let bwrapPath: String = {
