@@ -7,15 +7,18 @@ enum CurvesChart {
     static let keyPalette = ["#1b6ca8", "#e8702a", "#2a9d55", "#c2185b", "#6a4c93", "#00838f", "#8d6e63", "#546e7a",
                              "#d4a017", "#7cb342"]
 
-    /// Points per key, sorted by step, finite values only.
+    /// Points per key, sorted by step, finite values only. Keys logged at fewer than two steps
+    /// are single values (a fit time, a tree count), not curves: drawn on the same axes they
+    /// would flatten the curves, so they are left to `run show` and `run.json`.
     static func series(_ points: [MetricPoint]) -> [(key: String, points: [(step: Double, value: Double)])] {
         Dictionary(grouping: points.filter { $0.value.isFinite }, by: \.key)
             .map { key, points in (key, points.sorted { $0.step < $1.step }.map { (Double($0.step), $0.value) }) }
+            .filter { Set($0.points.map(\.step)).count >= 2 }
             .sorted { $0.key < $1.key }
     }
 
     static func keyColors(_ m: DashboardModel) -> [String: String] {
-        let keys = Set(m.data.curves.values.flatMap { $0.filter { $0.value.isFinite }.map(\.key) }).sorted()
+        let keys = Set(m.data.curves.values.flatMap { series($0).map(\.key) }).sorted()
         return Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, keyPalette[$0 % keyPalette.count]) })
     }
 

@@ -36,7 +36,7 @@ public enum DashboardRenderer {
                         "Box: quartiles and median; whiskers: 1.5 × IQR; every run is a point.", DistributionChart.render(m))
         html += "</div>\n"
         html += section("curves", "Training curves",
-                        "Every metric logged by each direction's best run, by step.",
+                        "Every metric each direction's best run logged at two or more steps (single values such as fit time are in run show and run.json).",
                         CurvesChart.render(m) + CurvesChart.selector(m))
         html += section("timeline", "Timeline",
                         "One bar per job, from its start to its end (or now while it runs), colored by state; below, how many agents ran at once.",

@@ -92,7 +92,7 @@ enum SummaryReport {
             let count = entries[direction.name]?.runs ?? 0
             let rationale = firstLine(direction.rationale.isEmpty ? direction.guidance : direction.rationale)
             var line = "- \(direction.name) (\(direction.status), \(count) runs): \(rationale.isEmpty ? "queued by the operator" : rationale)"
-            if let learnings = direction.learnings.map(firstLine), !learnings.isEmpty { line += " Learned: \(learnings)" }
+            if let learnings = direction.learnings.map(keyLearning), !learnings.isEmpty { line += " Learned: \(learnings)" }
             lines.append(line)
         }
         if directions.isEmpty { lines.append("- nothing yet") }
@@ -109,6 +109,18 @@ enum SummaryReport {
     static func signed(_ value: Double?) -> String {
         guard let value else { return "-" }
         return String(format: "%+.4f", value)
+    }
+
+    /// The first point under a "What worked" heading when the learnings have one, else their
+    /// first line.
+    static func keyLearning(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let heading = lines.firstIndex(where: { $0.lowercased().hasPrefix("#") && $0.lowercased().contains("what worked") }) {
+            let rest = lines[(heading + 1)...].joined(separator: "\n")
+            let line = firstLine(rest)
+            if !line.isEmpty { return line }
+        }
+        return firstLine(text)
     }
 
     /// The first non-heading line of a Markdown text, shortened.
