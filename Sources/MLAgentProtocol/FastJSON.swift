@@ -214,6 +214,11 @@ public enum FastJSON {
         mutating func integer() throws -> Int64 {
             let (start, end, integral) = try numberBytes()
             guard integral, end - start <= 18 else { throw Unsupported() }
+            return digits(start, end)
+        }
+
+        /// The value of an integral number's bytes (at most 18 digits, so no overflow).
+        func digits(_ start: Int, _ end: Int) -> Int64 {
             var value: Int64 = 0
             var position = start
             let negative = base[position] == UInt8(ascii: "-")
@@ -228,17 +233,9 @@ public enum FastJSON {
         mutating func double() throws -> Double {
             let (start, end, integral) = try numberBytes()
             let length = end - start
-            if integral, length <= 15 {
-                // Exact in a Double.
-                var value: Int64 = 0
-                var position = start
-                let negative = base[position] == UInt8(ascii: "-")
-                if negative { position += 1 }
-                while position < end {
-                    value = value * 10 + Int64(base[position] - 0x30)
-                    position += 1
-                }
-                return negative ? -Double(value) : Double(value)
+            // Up to 15 digits an integer is exact in a Double ("-0" keeps its sign via strtod).
+            if integral, length <= 15, !(length == 2 && base[start] == UInt8(ascii: "-")) {
+                return Double(digits(start, end))
             }
             guard length < 64 else { throw Unsupported() }
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
