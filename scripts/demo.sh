@@ -25,7 +25,17 @@ if mlagentctl status >/dev/null 2>&1; then
 else
   echo "starting mlagentd (state in $STATE, log in $STATE/mlagentd.log)"
   # The daemon outlives this script: its own session, output to a log file.
-  setsid "$BIN/mlagentd" --state-dir "$STATE" --socket "$SOCKET" ${MLAGENT_CONFIG:+--config "$MLAGENT_CONFIG"} \
+  config=()
+  if [ -n "${MLAGENT_CONFIG:-}" ]; then
+    config=(--config "$MLAGENT_CONFIG")
+  elif ! bwrap --ro-bind / / --dev /dev --proc /proc true >/dev/null 2>&1; then
+    # The embedded defaults sandbox agents with bubblewrap; without it (not installed, or no
+    # user namespaces here) the demo still runs, and says so.
+    echo "warning: bubblewrap cannot create a sandbox on this machine; the demo's agents run unsandboxed"
+    printf '# Written by make demo: bubblewrap is unavailable here.\n[sandbox]\nmode = "none"\n' > "$STATE/demo.toml"
+    config=(--config "$STATE/demo.toml")
+  fi
+  setsid "$BIN/mlagentd" --state-dir "$STATE" --socket "$SOCKET" "${config[@]}" \
     >>"$STATE/mlagentd.log" 2>&1 < /dev/null &
   for _ in $(seq 1 300); do
     mlagentctl status >/dev/null 2>&1 && break

@@ -97,8 +97,13 @@ struct DirectionsListCommand: ParsableCommand {
         if directions.isEmpty { return Output.line("no directions yet") }
         Output.line(
             Output.table(
-                ["DIRECTION", "STATUS", "JOB", "STARTED", "BRANCH"],
-                directions.map { [$0.name, $0.status, String($0.jobID), Output.time($0.startedAt), $0.branch] }))
+                ["DIRECTION", "STATUS", "JOB", "STARTED", "BRANCH", "SUBMITTED", "FLAGS"],
+                directions.map {
+                    [
+                        $0.name, $0.status, String($0.jobID), Output.time($0.startedAt), $0.branch,
+                        $0.submittedRun.map { "run \($0)" } ?? "-", $0.overfit ? "overfit" : "-",
+                    ]
+                }))
     }
 }
 
