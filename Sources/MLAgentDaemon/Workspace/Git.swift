@@ -20,10 +20,14 @@ struct Git: Sendable {
         "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0",
     ]
 
-    /// Runs git with `arguments`, feeding `input` on stdin; returns stdout.
+    /// Runs git with `arguments`, feeding `input` (or the file at `inputFile`) on stdin;
+    /// returns stdout.
     @discardableResult
-    func run(_ arguments: [String], input: Data? = nil, environment: [String: String] = [:]) async throws -> String {
-        let result = try await Self.exec(["-C", directory] + arguments, input: input, environment: environment)
+    func run(
+        _ arguments: [String], input: Data? = nil, inputFile: String? = nil, environment: [String: String] = [:]
+    ) async throws -> String {
+        let result = try await Self.exec(
+            ["-C", directory] + arguments, input: input, inputFile: inputFile, environment: environment)
         guard result.status == 0 else {
             throw Failure(arguments: arguments, status: result.status, stderr: result.stderr)
         }
@@ -36,8 +40,8 @@ struct Git: Sendable {
         return (result.status, result.stdout)
     }
 
-    static func exec(_ arguments: [String], input: Data?, environment extra: [String: String]) async throws
-        -> (status: Int32, stdout: String, stderr: String)
+    static func exec(_ arguments: [String], input: Data?, inputFile: String? = nil, environment extra: [String: String])
+        async throws -> (status: Int32, stdout: String, stderr: String)
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gitPath)
@@ -52,7 +56,12 @@ struct Git: Sendable {
         let stdin = input == nil ? nil : Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = stdin ?? FileHandle.nullDevice
+        let inputHandle = inputFile.flatMap { FileHandle(forReadingAtPath: $0) }
+        if inputFile != nil, inputHandle == nil {
+            throw Failure(arguments: arguments, status: -1, stderr: "cannot read \(inputFile ?? "")")
+        }
+        defer { try? inputHandle?.close() }
+        process.standardInput = inputHandle ?? stdin ?? FileHandle.nullDevice
         let box = OutputBox()
         return try await withCheckedThrowingContinuation { continuation in
             let group = DispatchGroup()

@@ -124,31 +124,31 @@ struct Workspace: Sendable {
 
     private func landUnlocked(_ landings: [Landing]) async throws -> [String] {
         let hasMain = try await git.status(["rev-parse", "--verify", "--quiet", "refs/heads/main"]).status == 0
-        var stream = Data()
-        func append(_ text: String) { stream.append(Data(text.utf8)) }
-        func blob(_ data: Data, path: String) {
-            append("M 100644 inline \(Self.quote(path))\ndata \(data.count)\n")
-            stream.append(data)
-            append("\n")
-        }
+        // The fast-import stream goes through a file, written in pieces: a landing may carry
+        // large artifacts, and none of it has to fit in memory at once.
+        let streamPath = (stateDir as NSString).appendingPathComponent("landing/fast-import-\(UInt64.random(in: 0...UInt64.max)).stream")
+        try FileManager.default.createDirectory(
+            atPath: (streamPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: streamPath) }
+        let stream = try StreamFile(path: streamPath)
         let now = Int(Date().timeIntervalSince1970)
         for (index, landing) in landings.enumerated() {
             var message = landing.message
             if landing.intentID > 0 { message += "\n\nMlagent-Intent: \(landing.intentID)\n" }
             let messageData = Data(message.utf8)
-            append("commit refs/heads/main\n")
-            append("mark :\(index + 1)\n")
-            append("committer mlagentd <mlagentd@localhost> \(now) +0000\n")
-            append("data \(messageData.count)\n")
-            stream.append(messageData)
-            append("\n")
-            if index == 0, hasMain { append("from refs/heads/main^0\n") }
+            try stream.write("commit refs/heads/main\n")
+            try stream.write("mark :\(index + 1)\n")
+            try stream.write("committer mlagentd <mlagentd@localhost> \(now) +0000\n")
+            try stream.write("data \(messageData.count)\n")
+            try stream.write(messageData)
+            try stream.write("\n")
+            if index == 0, hasMain { try stream.write("from refs/heads/main^0\n") }
             for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
                 switch content {
                 case .text(let text):
-                    blob(Data(text.utf8), path: path)
+                    try stream.blob(Data(text.utf8), path: path)
                 case .file(let source):
-                    blob(try Data(contentsOf: URL(fileURLWithPath: source)), path: path)
+                    try stream.blob(file: source, path: path)
                 case .directory(let source):
                     let enumerator = FileManager.default.enumerator(atPath: source)
                     while let relative = enumerator?.nextObject() as? String {
@@ -156,20 +156,75 @@ struct Workspace: Sendable {
                         var isDirectory: ObjCBool = false
                         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
                         else { continue }
-                        blob(try Data(contentsOf: URL(fileURLWithPath: full)), path: path + "/" + relative)
+                        try stream.blob(file: full, path: path + "/" + relative)
                     }
                 }
             }
-            append("\n")
+            try stream.write("\n")
         }
-        for index in landings.indices { append("get-mark :\(index + 1)\n") }
-        append("done\n")
-        let output = try await git.run(["fast-import", "--quiet", "--done", "--cat-blob-fd=1"], input: stream)
+        for index in landings.indices { try stream.write("get-mark :\(index + 1)\n") }
+        try stream.write("done\n")
+        try stream.close()
+        let output = try await git.run(["fast-import", "--quiet", "--done", "--cat-blob-fd=1"], inputFile: streamPath)
         let commits = output.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }
         guard commits.count == landings.count else {
             throw Git.Failure(arguments: ["fast-import"], status: 0, stderr: "expected \(landings.count) commit ids, got: \(output)")
         }
         return commits
+    }
+
+    /// A buffered writer of a fast-import stream.
+    private final class StreamFile {
+        private let handle: FileHandle
+        private var buffer = Data()
+
+        init(path: String) throws {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                let handle = FileHandle(forWritingAtPath: path)
+            else { throw ConfigError("cannot write \(path)") }
+            self.handle = handle
+        }
+
+        func write(_ text: String) throws { try write(Data(text.utf8)) }
+
+        func write(_ data: Data) throws {
+            buffer.append(data)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        func flush() throws {
+            try handle.write(contentsOf: buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        func blob(_ data: Data, path: String) throws {
+            try write("M 100644 inline \(Workspace.quote(path))\ndata \(data.count)\n")
+            try write(data)
+            try write("\n")
+        }
+
+        /// A file's content, copied in 1 MiB pieces.
+        func blob(file source: String, path: String) throws {
+            guard let input = FileHandle(forReadingAtPath: source) else { throw ConfigError("cannot read \(source)") }
+            defer { try? input.close() }
+            let size = try input.seekToEnd()
+            try input.seek(toOffset: 0)
+            try write("M 100644 inline \(Workspace.quote(path))\ndata \(size)\n")
+            var copied: UInt64 = 0
+            while copied < size {
+                guard let piece = try input.read(upToCount: Int(min(1 << 20, size - copied))), !piece.isEmpty else {
+                    throw ConfigError("\(source) shrank while it was landed")
+                }
+                copied += UInt64(piece.count)
+                try write(piece)
+            }
+            try write("\n")
+        }
+
+        func close() throws {
+            try flush()
+            try handle.close()
+        }
     }
 
     /// The intents already carried out on `main` (from the `Mlagent-Intent:` trailers of its
