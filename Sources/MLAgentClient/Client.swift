@@ -120,6 +120,14 @@ public final class Client {
         try connection.call(Method.summary, as: SessionSummary.self)
     }
 
+    public func mlflowStatus() throws -> MLflowStatus {
+        try connection.call(Method.mlflowStatus, as: MLflowStatus.self)
+    }
+
+    public func mlflowSync(trackingURI: String?) throws -> MLflowSyncResult {
+        try connection.call(Method.mlflowSync, params: MLflowSyncParams(trackingURI: trackingURI), as: MLflowSyncResult.self)
+    }
+
     /// Starts a subscription; read events with `nextEvent()`.
     public func subscribe(since: Int64? = nil, job: Int64? = nil) throws -> SubscribeResult {
         try connection.call(Method.eventsSubscribe, params: EventsParams(since: since, job: job), as: SubscribeResult.self)

@@ -54,8 +54,10 @@ public enum Daemon {
         let services = AgentServices(
             scheduler: scheduler, merge: merge, workspace: workspace, evaluator: evaluator, artifacts: artifacts)
 
+        let mirror = MLflowMirror(core: core)
+        let mlflowServer = config.mlflowServe ? MLflowServer(core: core) : nil
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        let server = ControlServer(core: core, source: source, services: services) {
+        let server = ControlServer(core: core, source: source, services: services, mirror: mirror, mlflowServer: mlflowServer) {
             readyContinuation.yield()
             readyContinuation.finish()
         }
@@ -70,7 +72,12 @@ public enum Daemon {
                     .init(service: scheduler, successTerminationBehavior: .ignore,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: notifier, successTerminationBehavior: .ignore),
-                ],
+                    .init(service: mirror, successTerminationBehavior: .ignore,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                ] + (mlflowServer.map {
+                    [ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
+                } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {

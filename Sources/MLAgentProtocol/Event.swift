@@ -79,4 +79,6 @@ public enum EventKind {
     public static let runSubmitted = "run.submitted"
     /// A submission whose private score trails its public score by more than `overfit_gap`.
     public static let overfit = "overfit"
+    /// MLflow refused a request for good; the mirror set the record aside.
+    public static let mlflowDeadLetter = "mlflow.dead_letter"
 }

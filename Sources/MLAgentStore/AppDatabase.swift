@@ -202,6 +202,42 @@ public struct AppDatabase: Sendable {
                 t.add(column: "overfit", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v4") { db in
+            // The MLflow mirror. Every change to a run bumps its version in the same
+            // transaction (triggers), which is how the mirror learns what to send.
+            try db.alter(table: "runs") { t in t.add(column: "version", .integer).notNull().defaults(to: 0) }
+            for table in ["run_params", "run_tags", "artifacts", "evaluations"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_mirror AFTER INSERT ON \(table)
+                    BEGIN UPDATE runs SET version = version + 1 WHERE id = NEW.run_id; END
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER run_tags_update_mirror AFTER UPDATE ON run_tags
+                BEGIN UPDATE runs SET version = version + 1 WHERE id = NEW.run_id; END
+                """)
+            try db.execute(sql: """
+                CREATE TRIGGER runs_mirror AFTER UPDATE OF status, analysis, ended_at, public_score, private_score ON runs
+                BEGIN UPDATE runs SET version = version + 1 WHERE id = NEW.id; END
+                """)
+            try db.execute(sql: """
+                CREATE TABLE mlflow_runs (
+                  tracking_uri TEXT NOT NULL, run_id INTEGER NOT NULL REFERENCES runs(id),
+                  mlflow_run_id TEXT, state TEXT NOT NULL CHECK (state IN ('creating','created','dead')),
+                  synced_version INTEGER NOT NULL DEFAULT -1, metrics_cursor INTEGER NOT NULL DEFAULT 0,
+                  inflight_cursor INTEGER, artifacts_sent TEXT NOT NULL DEFAULT '[]',
+                  PRIMARY KEY (tracking_uri, run_id)) WITHOUT ROWID
+                """)
+            try db.create(table: "mlflow_dead_letters") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("tracking_uri", .text).notNull()
+                t.column("run_id", .integer).notNull()
+                t.column("operation", .text).notNull()
+                t.column("status", .integer).notNull()
+                t.column("reason", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -33,7 +33,7 @@ public enum ConfigLoader {
         }
         var config = base
         let reader = Reader(source: source)
-        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "agents"]
+        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "mlflow", "agents"]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
         }
@@ -110,6 +110,20 @@ public enum ConfigLoader {
             }
             if let v = try reader.int(evaluation, "evaluation.land_artifact_bytes", range: 0...(1 << 50)) {
                 config.landArtifactBytes = Int64(v)
+            }
+        }
+        if let mlflow = try reader.section(table, "mlflow", keys: ["tracking_uri", "serve", "command", "experiment"]) {
+            if let v = try reader.string(mlflow, "mlflow.tracking_uri") {
+                guard v.isEmpty || v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                    throw ConfigError("\(source): mlflow.tracking_uri = \"\(v)\" must be an http:// or https:// URL, or empty")
+                }
+                config.mlflowTrackingURI = v
+            }
+            if let v = try reader.bool(mlflow, "mlflow.serve") { config.mlflowServe = v }
+            if let v = try reader.string(mlflow, "mlflow.command") { config.mlflowCommand = v }
+            if let v = try reader.string(mlflow, "mlflow.experiment"), !v.isEmpty { config.mlflowExperiment = v }
+            if config.mlflowServe, MLflowServer.endpoint(config.mlflowTrackingURI) == nil {
+                throw ConfigError("\(source): mlflow.serve = true needs mlflow.tracking_uri = \"http://127.0.0.1:PORT\"")
             }
         }
         if let agents = table["agents"] {

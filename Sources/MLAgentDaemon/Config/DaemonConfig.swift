@@ -64,6 +64,15 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Artifacts of a run up to this size are copied into `mlruns/` on main; larger ones stay
     /// in the daemon's artifact store and are listed in `run.json`.
     public var landArtifactBytes: Int64 = 100 << 20
+    // [mlflow]
+    /// The MLflow tracking server every run is mirrored to; empty: no mirror.
+    public var mlflowTrackingURI = ""
+    /// Run `mlflow server` as a child at `tracking_uri` (which must then be http://127.0.0.1:PORT).
+    public var mlflowServe = false
+    /// The `mlflow` executable for `serve` (a path with a "/" is resolved like other paths).
+    public var mlflowCommand = ".venv/bin/mlflow"
+    /// The MLflow experiment the runs go to.
+    public var mlflowExperiment = "mlagent"
     // [agents.NAME]
     public var agents: [String: AgentProfile] = DaemonConfig.builtinAgents
 
@@ -167,6 +176,7 @@ extension DaemonConfig {
         copy.promptsDir = absolute(promptsDir)
         copy.agentsDir = absolute(agentsDir)
         if python.contains("/") { copy.python = absolute(python) }
+        if mlflowCommand.contains("/") { copy.mlflowCommand = absolute(mlflowCommand) }
         return copy
     }
 }

@@ -34,7 +34,10 @@ final class ControlServer: Service {
 
     let services: AgentServices?
 
-    init(core: DaemonCore, source: ListenSource, services: AgentServices?, onListening: @escaping @Sendable () -> Void) {
+    init(
+        core: DaemonCore, source: ListenSource, services: AgentServices?, mirror: MLflowMirror? = nil,
+        mlflowServer: MLflowServer? = nil, onListening: @escaping @Sendable () -> Void
+    ) {
         self.services = services
         self.core = core
         self.source = source
@@ -56,6 +59,10 @@ final class ControlServer: Service {
         router.register(RunMetricsHandler(core: core))
         router.register(LeaderboardHandler(core: core))
         router.register(SummaryHandler(core: core))
+        if let mirror {
+            router.register(MLflowStatusHandler(mirror: mirror, server: mlflowServer))
+            router.register(MLflowSyncHandler(mirror: mirror, core: core))
+        }
         if let services {
             router.register(RunStartHandler(core: core))
             router.register(RunLogHandler(core: core))
