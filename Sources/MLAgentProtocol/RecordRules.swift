@@ -6,7 +6,8 @@ public enum RecordRules {
     /// Steps and timestamps beyond 2^53 cannot be represented exactly by JSON readers.
     public static let maxStep: Int64 = 1 << 53
 
-    /// Letters, digits, `_`, `-`, `.`, ` ` and `/`; no `..` segment, no leading `/`.
+    /// Letters, digits, `_`, `-`, `.`, ` ` and `/`; `/`-separated segments that are neither
+    /// empty, `.` nor `..`.
     public static func keyProblem(_ key: String, kind: String) -> String? {
         if key.isEmpty { return "\(kind) name is empty" }
         if key.utf8.count > maxKeyBytes { return "\(kind) name \"\(key.prefix(40))…\" is longer than \(maxKeyBytes) bytes" }
@@ -18,8 +19,9 @@ public enum RecordRules {
                 return "\(kind) name \"\(key)\" contains \"\(scalar)\"; use letters, digits, \"_\", \"-\", \".\", \" \" and \"/\""
             }
         }
-        if key.hasPrefix("/") || key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." }) {
-            return "\(kind) name \"\(key)\" must not start with \"/\" or contain a \"..\" segment"
+        // MLflow treats names as file paths: they must not change when resolved as one.
+        if key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+            return "\(kind) name \"\(key)\" must not start or end with \"/\", or contain \"//\", \".\" or \"..\" segments"
         }
         return nil
     }

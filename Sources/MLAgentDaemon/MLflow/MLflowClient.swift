@@ -8,7 +8,10 @@ import NIOHTTP1
 struct MLflowClient: Sendable {
     let base: String
     let http: HTTPClient
-    static let timeout: TimeAmount = .seconds(30)
+    /// A request's deadline. The connection pool retries refused connections until then, so
+    /// it is also how soon an unreachable server is noticed.
+    static let timeout: TimeAmount = .seconds(10)
+    static let uploadTimeout: TimeAmount = .seconds(300)
 
     enum Failure: Error, CustomStringConvertible {
         /// Connection problems, 408, 429 and 5xx: retry with backoff.
@@ -142,7 +145,7 @@ struct MLflowClient: Sendable {
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .bytes(ByteBuffer(bytes: data))
-        _ = try await send(request, what: "upload of \(path)")
+        _ = try await send(request, what: "upload of \(path)", timeout: Self.uploadTimeout)
     }
 
     // MARK: Transport
@@ -159,11 +162,11 @@ struct MLflowClient: Sendable {
         return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
-    private func send(_ request: HTTPClientRequest, what: String) async throws -> Data {
+    private func send(_ request: HTTPClientRequest, what: String, timeout: TimeAmount = Self.timeout) async throws -> Data {
         let response: HTTPClientResponse
         var body: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: Self.timeout)
+            response = try await http.execute(request, timeout: timeout)
             body = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw Failure.transient("\(what): \(error)")
@@ -175,6 +178,11 @@ struct MLflowClient: Sendable {
             throw Failure.transient("\(what): HTTP \(status)")
         }
         let reply = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let message = reply["message"] as? String ?? ""
+        // An overloaded MLflow reports its exhausted database pool as a 400.
+        if message.contains("QueuePool limit") || message.contains("database is locked") {
+            throw Failure.transient("\(what): HTTP \(status): \(message.prefix(200))")
+        }
         throw Failure.permanent(
             status: status, code: reply["error_code"] as? String ?? "",
             message: reply["message"] as? String ?? String(decoding: data.prefix(300), as: UTF8.self))

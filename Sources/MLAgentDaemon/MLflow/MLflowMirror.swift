@@ -19,6 +19,11 @@ actor MLflowMirror: Service {
     private(set) var lastSuccess: Date?
     private let drainLock = AsyncLock()
 
+    /// One HTTP client for the daemon's life: keep-alive connections, a short connect timeout.
+    static let http = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(60))))
+
     static let maxMetrics = 1000
     static let maxParams = 100
     static let maxTags = 100
@@ -85,7 +90,7 @@ actor MLflowMirror: Service {
     }
 
     private func drainUnlocked(uri: String) async throws -> (runs: Int, points: Int) {
-        let client = MLflowClient(trackingURI: uri, http: HTTPClient.shared)
+        let client = MLflowClient(trackingURI: uri, http: Self.http)
         var runs = 0
         var points = 0
         do {
