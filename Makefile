@@ -75,10 +75,11 @@ stop:
 	@if [ -f $(STATE)/mlagentd.lock ] && pid=$$(cat $(STATE)/mlagentd.lock) && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
 	  kill -TERM $$pid && echo "stopped mlagentd (pid $$pid)"; else echo "mlagentd is not running under $(STATE)"; fi
 
-bench: deps
+bench: deps venv
 	$(SWIFT) build -c release --product mlagentd
 	$(SWIFT) build -c release --product mlagent-bench
-	"$$($(SWIFT) build -c release --show-bin-path)/mlagent-bench" --daemon "$$($(SWIFT) build -c release --show-bin-path)/mlagentd"
+	"$$($(SWIFT) build -c release --show-bin-path)/mlagent-bench" --daemon "$$($(SWIFT) build -c release --show-bin-path)/mlagentd" \
+	  --mlflow $(VENV)/bin/mlflow
 
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/mlagent $(DESTDIR)$(UNITDIR) \

@@ -41,12 +41,33 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the ingestion benchmark.")
     var ingestOnly = false
 
+    @Option(help: "The mlflow executable (of a venv with mlflow): measures the MLflow mirror against MLflow's Python client.")
+    var mlflow: String?
+
+    @Option(help: "Metric points for the MLflow comparison.")
+    var mlflowPoints = 100_000
+
+    @Flag(help: "Only the MLflow comparison.")
+    var mlflowOnly = false
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
     func run() throws {
         var figures: [String: Double] = [:]
         var report: [String] = []
+        if let mlflow {
+            let result = try MLflowBenchmark(daemonPath: daemon, mlflow: mlflow, points: mlflowPoints).run()
+            figures["mlflow_python_log_batch_points_per_s"] = result.pythonPerSecond
+            figures["mlflow_mirror_points_per_s"] = result.mirrorPerSecond
+            report.append(
+                String(format: "mlflow    MLflow's Python client, log_batch of 1,000 (baseline)   %9.0f points/s", result.pythonPerSecond))
+            report.append(
+                String(
+                    format: "mlflow    mirror into the same server, %d points              %9.0f points/s  (%.2fx the Python client)",
+                    mlflowPoints, result.mirrorPerSecond, result.mirrorPerSecond / result.pythonPerSecond))
+            if mlflowOnly { return finish(figures: figures, report: report) }
+        }
         if ingestPoints > 0 {
             let counts = ingestAgents.split(separator: ",").compactMap { Int($0) }
             let result = try IngestBenchmark(daemonPath: daemon, points: ingestPoints, batch: 5000, repeats: repeats)
