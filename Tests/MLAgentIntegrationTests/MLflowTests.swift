@@ -313,4 +313,35 @@ struct MLflowTests {
         _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
+
+    @Test("serve = true: the daemon runs mlflow server, restarts it when it dies, and stops it on shutdown")
+    func managedServer() throws {
+        let probe = Server(dir: "/nonexistent")
+        let daemon = try TestDaemon(
+            label: "mfs",
+            config: """
+                [mlflow]
+                tracking_uri = "\(probe.uri)"
+                serve = true
+                command = "\(Self.mlflow)"
+                """)
+        try daemon.start()
+        let client = try daemon.client()
+        var first: Int32 = 0
+        try waitUntil("the managed server to answer", timeout: .seconds(120), every: .milliseconds(250)) {
+            first = try client.mlflowStatus().serverPID ?? 0
+            return first > 0 && (try? probe.get("/health")) != nil
+        }
+        #expect(FileManager.default.fileExists(atPath: daemon.stateDir + "/mlflow/mlflow.db"))
+        // It dies; the daemon starts another.
+        for child in Server.descendants(of: first) + [first] { kill(child, SIGKILL) }
+        try waitUntil("a restarted server", timeout: .seconds(120), every: .milliseconds(250)) {
+            let pid = try client.mlflowStatus().serverPID ?? 0
+            return pid > 0 && pid != first && (try? probe.get("/health")) != nil
+        }
+        let second = try #require(try client.mlflowStatus().serverPID)
+        #expect(try daemon.terminate() == 0)
+        #expect(kill(second, 0) != 0, "the server outlived the daemon")
+        #expect((try? probe.get("/health")) == nil)
+    }
 }
