@@ -27,59 +27,13 @@ struct IngestBenchmark {
             try rawInsertRate(path: dir.file("raw-\(index).sqlite3"))
         })
 
-        let maxAgents = agentCounts.max() ?? 1
-        let config = """
-            [daemon]
-            data_dir = "\(dir.file("data"))"
-            log_level = "warning"
-            [scheduler]
-            max_agents = \(maxAgents)
-            default_agent = "idle"
-            [sandbox]
-            mode = "none"
-            [agents.idle]
-            command = ["sh", "-c", "echo $MLAGENT_TOKEN > \(dir.path)/token-$MLAGENT_JOB_ID; exec sleep 3600"]
-            """
-        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
-        try config.write(toFile: dir.file("mlagentd.toml"), atomically: true, encoding: .utf8)
-        let notify = try NotifyListener(path: dir.file("notify.sock"))
-        let socket = dir.file("d.sock")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: daemonPath)
-        process.arguments = ["--state-dir", dir.file("state"), "--socket", socket, "--config", dir.file("mlagentd.toml")]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = notify.path
-        process.environment = environment
-        try process.run()
-        defer {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            // The idle agents outlive the daemon: find them by their socket variable.
-            let marker = Array("MLAGENT_SOCKET=\(socket)".utf8)
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
-                if data.split(separator: 0).contains(where: { Array($0) == marker }) { kill(pid, SIGKILL) }
-            }
-        }
-        try notify.waitForReady()
-        let operatorClient = Client(connection: try Connection(path: socket))
-        for index in 0..<maxAgents { _ = try operatorClient.enqueue(EnqueueParams(direction: "ingest-\(index)")) }
-        var tokens: [String] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        for job in 1...maxAgents {
-            while true {
-                if let token = try? String(contentsOfFile: dir.file("token-\(job)"), encoding: .utf8)
-                    .trimmingCharacters(in: .whitespacesAndNewlines), token.count == 64
-                {
-                    tokens.append(token)
-                    break
-                }
-                guard ContinuousClock.now < deadline else { throw BenchError("agents did not start") }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-        }
+        let daemon = try IdleAgentDaemon(daemonPath: daemonPath, agents: agentCounts.max() ?? 1)
+        defer { daemon.stop() }
+        let socket = daemon.socket
+        let tokens = daemon.tokens
+        let operatorClient = try daemon.client()
         Thread.sleep(forTimeInterval: 0.3)
-        let pid = process.processIdentifier
+        let pid = daemon.pid
         let idle = rss(pid)
         let sampler = RSSSampler(pid: pid)
         var rates: [Int: Double] = [:]

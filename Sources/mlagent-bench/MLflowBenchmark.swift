@@ -43,54 +43,11 @@ struct MLflowBenchmark {
         }
 
         // The daemon, with one idle agent whose token logs the points.
-        let config = """
-            [daemon]
-            data_dir = "\(dir.file("data"))"
-            log_level = "warning"
-            [scheduler]
-            default_agent = "idle"
-            [sandbox]
-            mode = "none"
-            [mlflow]
-            tracking_uri = "\(uri)"
-            experiment = "bench"
-            [agents.idle]
-            command = ["sh", "-c", "echo $MLAGENT_TOKEN > \(dir.path)/token; exec sleep 3600"]
-            """
-        try FileManager.default.createDirectory(atPath: dir.file("data"), withIntermediateDirectories: true)
-        try config.write(toFile: dir.file("mlagentd.toml"), atomically: true, encoding: .utf8)
-        let notify = try NotifyListener(path: dir.file("notify.sock"))
-        let socket = dir.file("d.sock")
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: daemonPath)
-        daemon.arguments = ["--state-dir", dir.file("state"), "--socket", socket, "--config", dir.file("mlagentd.toml")]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = notify.path
-        daemon.environment = environment
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer {
-            kill(daemon.processIdentifier, SIGKILL)
-            daemon.waitUntilExit()
-            let marker = Array("MLAGENT_SOCKET=\(socket)".utf8)
-            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
-                if data.split(separator: 0).contains(where: { Array($0) == marker }) { kill(pid, SIGKILL) }
-            }
-        }
-        try notify.waitForReady()
-        let operatorClient = Client(connection: try Connection(path: socket))
-        _ = try operatorClient.enqueue(EnqueueParams(direction: "mirror-bench"))
-        var token = ""
-        while token.count != 64 {
-            guard ContinuousClock.now < deadline else { throw BenchError("the agent did not start") }
-            token = (try? String(contentsOfFile: dir.file("token"), encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        let connection = try Connection(path: socket, timeout: .seconds(120))
-        connection.token = token
-        let agent = Client(connection: connection)
+        let daemon = try IdleAgentDaemon(
+            daemonPath: daemonPath, agents: 1, extraConfig: "[mlflow]\ntracking_uri = \"\(uri)\"\nexperiment = \"bench\"")
+        defer { daemon.stop() }
+        let operatorClient = try daemon.client()
+        let agent = try daemon.agent(0)
         let run = try agent.startRun(RunStartParams(name: "bench", rationale: "mirror throughput"))
         // The mirror starts sending as soon as points arrive; ingestion is ~50x faster than
         // MLflow, so the time to zero lag is the mirror's.
@@ -145,29 +102,37 @@ struct MLflowBenchmark {
         return Result(mirrorPerSecond: mirror, pythonPerSecond: python)
     }
 
-    static func free(_ port: Int) -> Bool {
+    /// `bind` (free) or `connect` (healthy) a TCP socket to 127.0.0.1:`port`; returns the
+    /// socket when that succeeded.
+    static func loopback(_ port: Int, connecting: Bool) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connecting
+                    ? connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    : bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    static func free(_ port: Int) -> Bool {
+        guard let fd = loopback(port, connecting: false) else { return false }
+        close(fd)
+        return true
     }
 
     static func healthy(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard let fd = loopback(port, connecting: true) else { return false }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
         let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         var buffer = [UInt8](repeating: 0, count: 256)
