@@ -32,9 +32,12 @@ struct WaitCommand: ParsableCommand {
             if waiting.isEmpty {
                 waiting = Set(try client.list().filter { !$0.state.isFinal }.map(\.id))
             }
+            // Unknown ids are refused up front (with the daemon's message); then one list per
+            // poll, however many jobs are awaited.
+            for id in waiting { _ = try client.show(id: id) }
             var seq = try client.status().lastSeq
             while true {
-                let current = try waiting.map { try client.show(id: $0) }
+                let current = try client.list().filter { waiting.contains($0.id) }
                 if current.allSatisfy(\.state.isFinal) { return current.sorted { $0.id < $1.id } }
                 if let deadline, ContinuousClock.now >= deadline {
                     let open = current.filter { !$0.state.isFinal }.map { String($0.id) }.joined(separator: ", ")

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func matchesThePythonReference() throws {
-        for reference in SklearnFixture.shared.bootstraps {
+        for reference in try SklearnFixture.load().bootstraps {
             let metric = try #require(EvalMetric(rawValue: reference.metric))
             let interval = Bootstrap.interval(
                 metric: metric, truth: reference.y_true, predictions: reference.y_pred,

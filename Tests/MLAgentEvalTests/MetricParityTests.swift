@@ -4,7 +4,11 @@ import Testing
 
 /// Every metric against scikit-learn, case by case, to 1e-9 (absolute).
 @Suite struct MetricParityTests {
-    let fixture = SklearnFixture.shared
+    let fixture: SklearnFixture
+
+    init() throws {
+        fixture = try SklearnFixture.load()
+    }
 
     @Test func fixtureCoversEveryMetricWeightedAndUnweighted() {
         let covered = Set(fixture.cases.map(\.metric))
@@ -18,7 +22,7 @@ import Testing
         #expect(fixture.tolerance == 1e-9)
     }
 
-    @Test(arguments: SklearnFixture.shared.cases)
+    @Test(arguments: try SklearnFixture.load().cases)
     func matchesScikitLearn(_ testCase: SklearnFixture.MetricCase) throws {
         let metric = try #require(EvalMetric(rawValue: testCase.metric))
         let score: Double
@@ -33,7 +37,7 @@ import Testing
     }
 
     /// With integer weights, a weighted score is the plain score of the rows repeated.
-    @Test(arguments: SklearnFixture.shared.cases.filter { $0.weights != nil })
+    @Test(arguments: try SklearnFixture.load().cases.filter { $0.weights != nil })
     func weightsMeanRepeatedRows(_ testCase: SklearnFixture.MetricCase) throws {
         let metric = try #require(EvalMetric(rawValue: testCase.metric))
         let weights = try #require(testCase.weights)

@@ -39,18 +39,21 @@ struct SklearnFixture: Decodable, Sendable {
     var percentiles: [PercentileCase]
     var bootstraps: [BootstrapCase]
 
-    /// Loaded once per test process.
-    static let shared: SklearnFixture = {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Loaded once per test process; a missing or unreadable fixture fails the tests that use
+    /// it (with the reason) instead of stopping the whole test run.
+    private static let loaded: Result<SklearnFixture, any Error> = Result {
         guard
             let url = Bundle.module.url(
                 forResource: "sklearn_metrics", withExtension: "json", subdirectory: "Fixtures")
         else {
-            fatalError("Fixtures/sklearn_metrics.json is missing from the test bundle")
+            throw Missing(description: "Fixtures/sklearn_metrics.json is missing from the test bundle")
         }
-        do {
-            return try JSONDecoder().decode(SklearnFixture.self, from: Data(contentsOf: url))
-        } catch {
-            fatalError("cannot decode Fixtures/sklearn_metrics.json: \(error)")
-        }
-    }()
+        return try JSONDecoder().decode(SklearnFixture.self, from: Data(contentsOf: url))
+    }
+
+    static func load() throws -> SklearnFixture { try loaded.get() }
 }

@@ -181,8 +181,8 @@ extension DaemonConfig {
     }
 }
 
-/// How to run one kind of agent. `command` is argv with placeholders `{prompt}`,
-/// `{prompt_file}`, `{worktree}`, `{job_id}`, `{direction}`.
+/// How to run one kind of agent. `command` is argv in which `{prompt}`, `{prompt_file}`,
+/// `{worktree}`, `{job_id}`, `{direction}`, `{agents_dir}` and `{python}` are replaced at launch.
 public struct AgentProfile: Sendable, Equatable {
     public var command: [String]
     public var timeout: Duration

@@ -91,62 +91,47 @@ enum DirectionFile {
     }
 }
 
-/// `mlruns/<direction>/<run>/run.json`: everything recorded on a run except its metric
-/// history (in `metrics.jsonl` beside it).
+/// `mlruns/<direction>/<run>/run.json`: the run as the protocol shows it (`Run`), plus its
+/// params, tags, latest metrics, artifacts and evaluations; the metric history is in
+/// `metrics.jsonl` beside it.
 struct RunFile: Encodable {
+    /// An artifact as the protocol shows it, and whether it was copied under `artifacts/` on
+    /// main (false when over `land_artifact_bytes`).
     struct Artifact: Encodable {
-        var name: String
-        var is_directory: Bool
-        var files: Int
-        var bytes: Int64
-        /// Copied under `artifacts/` on main (false when over `land_artifact_bytes`).
+        var info: ArtifactInfo
         var landed: Bool
+
+        enum CodingKeys: String, CodingKey { case landed }
+
+        func encode(to encoder: any Encoder) throws {
+            try info.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(landed, forKey: .landed)
+        }
     }
 
-    var id: Int64
-    var direction: String
-    var job_id: Int64
-    var name: String
-    var status: String
-    var rationale: String
-    var analysis: String?
-    var started_at: String
-    var ended_at: String?
-    var params: [String: String]
-    var tags: [String: String]
-    /// The latest value of each metric.
-    var metrics: [String: Double]
-    var public_score: Double?
-    var public_interval: ScoreInterval?
-    var public_evals: Int
-    var private_score: Double?
-    var metric_points: Int64
-    var artifacts: [Artifact]
-    var evaluations: [EvalResult]
+    let detail: RunDetail
+    let artifactsLanded: Bool
 
     init(_ detail: RunDetail, artifactsLanded: Bool) {
-        let run = detail.run
-        id = run.id
-        direction = run.direction
-        job_id = run.jobID
-        name = run.name
-        status = run.status.rawValue
-        rationale = run.rationale
-        analysis = run.analysis
-        started_at = run.startedAt
-        ended_at = run.endedAt
-        params = detail.params
-        tags = detail.tags
-        metrics = detail.metrics.mapValues(\.value)
-        public_score = run.publicScore
-        public_interval = run.publicInterval
-        public_evals = run.publicEvals
-        private_score = run.privateScore
-        metric_points = run.metricPoints
-        artifacts = detail.artifacts.map {
-            Artifact(name: $0.name, is_directory: $0.isDirectory, files: $0.files, bytes: $0.bytes, landed: artifactsLanded)
-        }
-        evaluations = detail.evaluations
+        self.detail = detail
+        self.artifactsLanded = artifactsLanded
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case params, tags, metrics, artifacts, evaluations
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        // The run's own fields, then the records, in one object.
+        try detail.run.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(detail.params, forKey: .params)
+        try container.encode(detail.tags, forKey: .tags)
+        // The latest value of each metric.
+        try container.encode(detail.metrics.mapValues(\.value), forKey: .metrics)
+        try container.encode(detail.artifacts.map { Artifact(info: $0, landed: artifactsLanded) }, forKey: .artifacts)
+        try container.encode(detail.evaluations, forKey: .evaluations)
     }
 
     func render() throws -> String {
