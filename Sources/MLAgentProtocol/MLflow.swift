@@ -20,6 +20,7 @@ public struct MLflowStatus: Sendable, Codable, Equatable {
     /// Empty when the mirror is off.
     public var trackingURI: String
     public var experimentID: String?
+    public var experimentName: String?
     /// Whether the daemon runs the server itself, and its pid when it does.
     public var serving: Bool
     public var serverPID: Int32?
@@ -29,14 +30,20 @@ public struct MLflowStatus: Sendable, Codable, Equatable {
     public var pointsPending: Int
     public var lastError: String?
     public var lastSuccess: String?
+    /// Tags longer than MLflow keeps (8,000 characters): sent cut, with a note and their full
+    /// text as an artifact of the run.
+    public var tagsCut: Int?
     public var deadLetters: [MLflowDeadLetter]
 
     public init(
-        trackingURI: String, experimentID: String?, serving: Bool, serverPID: Int32?, runsMirrored: Int, runsPending: Int,
-        pointsPending: Int, lastError: String?, lastSuccess: String?, deadLetters: [MLflowDeadLetter]
+        trackingURI: String, experimentID: String?, experimentName: String? = nil, serving: Bool, serverPID: Int32?,
+        runsMirrored: Int, runsPending: Int, pointsPending: Int, lastError: String?, lastSuccess: String?, tagsCut: Int? = nil,
+        deadLetters: [MLflowDeadLetter]
     ) {
         self.trackingURI = trackingURI
         self.experimentID = experimentID
+        self.experimentName = experimentName
+        self.tagsCut = tagsCut
         self.serving = serving
         self.serverPID = serverPID
         self.runsMirrored = runsMirrored
@@ -51,6 +58,8 @@ public struct MLflowStatus: Sendable, Codable, Equatable {
         case serving
         case trackingURI = "tracking_uri"
         case experimentID = "experiment_id"
+        case experimentName = "experiment_name"
+        case tagsCut = "tags_cut"
         case serverPID = "server_pid"
         case runsMirrored = "runs_mirrored"
         case runsPending = "runs_pending"

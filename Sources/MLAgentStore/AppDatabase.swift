@@ -238,6 +238,38 @@ public struct AppDatabase: Sendable {
                 t.column("created_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v5-mlflow") { db in
+            // MLflow as its users expect it: a parent run per direction (durable mapping before
+            // any data is sent, like runs), the logged model of a run's `model` artifact, the
+            // dataset inputs, and the tags longer than MLflow keeps.
+            try db.execute(sql: """
+                CREATE TABLE mlflow_directions (
+                  tracking_uri TEXT NOT NULL, direction TEXT NOT NULL REFERENCES directions(name),
+                  mlflow_run_id TEXT, state TEXT NOT NULL CHECK (state IN ('creating','created','dead')),
+                  synced TEXT NOT NULL DEFAULT '', cut_tags TEXT NOT NULL DEFAULT '[]',
+                  PRIMARY KEY (tracking_uri, direction)) WITHOUT ROWID
+                """)
+            try db.alter(table: "mlflow_runs") { t in
+                t.add(column: "model_id", .text)
+                t.add(column: "model_state", .text)
+                t.add(column: "inputs_logged", .boolean).notNull().defaults(to: false)
+                t.add(column: "cut_tags", .text).notNull().defaults(to: "[]")
+            }
+            // The commit of a run's code is its job's archive: once it exists, the run is sent
+            // again with `mlflow.source.git.commit`.
+            try db.execute(sql: """
+                CREATE TRIGGER intents_archive_mirror AFTER UPDATE OF state ON intents
+                WHEN NEW.kind = 'archive' AND NEW.state = 'done' AND OLD.state <> 'done'
+                BEGIN UPDATE runs SET version = version + 1 WHERE job_id = NEW.job_id; END
+                """)
+            // Runs mirrored flat before this version get their parent and system tags, and stay
+            // in the experiment they are in: the default experiment was `mlagent` then.
+            try db.execute(sql: "UPDATE mlflow_runs SET synced_version = -1")
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO settings(key, value)
+                SELECT 'mlflow_experiment', 'mlagent' WHERE EXISTS (SELECT 1 FROM mlflow_runs)
+                """)
+        }
         return migrator
     }
 }

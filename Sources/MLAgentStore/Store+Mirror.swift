@@ -22,6 +22,13 @@ extension Store {
         /// A batch sent but not acknowledged before a crash: its last rowid.
         public var inflightCursor: Int64?
         public var artifactsSent: [String]
+        /// The MLflow logged model of the run's `model` artifact, once created; its state is
+        /// `creating`, `created` (files uploading) or `ready`.
+        public var modelID: String?
+        public var modelState: String?
+        public var inputsLogged: Bool
+        /// Tags longer than MLflow keeps, sent cut with their full text as an artifact.
+        public var cutTags: [String]
     }
 
     public struct MirrorPoint: Sendable, Equatable {
@@ -37,7 +44,9 @@ extension Store {
                 sql: """
                     SELECT r.id, r.version, m.mlflow_run_id, COALESCE(m.state, 'new') AS state,
                            COALESCE(m.synced_version, -1) AS synced_version, COALESCE(m.metrics_cursor, 0) AS metrics_cursor,
-                           m.inflight_cursor, COALESCE(m.artifacts_sent, '[]') AS artifacts_sent
+                           m.inflight_cursor, COALESCE(m.artifacts_sent, '[]') AS artifacts_sent,
+                           m.model_id, m.model_state, COALESCE(m.inputs_logged, 0) AS inputs_logged,
+                           COALESCE(m.cut_tags, '[]') AS cut_tags
                     FROM runs r LEFT JOIN mlflow_runs m ON m.run_id = r.id AND m.tracking_uri = ?
                     WHERE COALESCE(m.state, 'new') <> 'dead'
                       AND (m.run_id IS NULL OR m.synced_version < r.version
@@ -49,11 +58,14 @@ extension Store {
     }
 
     static func mirrorRun(_ row: Row) -> MirrorRun {
-        let sent = (try? JSONCoding.decoder.decode([String].self, from: Data((row["artifacts_sent"] as String).utf8))) ?? []
+        func list(_ column: String) -> [String] {
+            (try? JSONCoding.decoder.decode([String].self, from: Data((row[column] as String).utf8))) ?? []
+        }
         return MirrorRun(
             runID: row["id"], version: row["version"], mlflowRunID: row["mlflow_run_id"], state: row["state"],
             syncedVersion: row["synced_version"], metricsCursor: row["metrics_cursor"], inflightCursor: row["inflight_cursor"],
-            artifactsSent: sent)
+            artifactsSent: list("artifacts_sent"), modelID: row["model_id"], modelState: row["model_state"],
+            inputsLogged: row["inputs_logged"], cutTags: list("cut_tags"))
     }
 
     /// Records that the MLflow run is about to be created (before the request), so that an
@@ -142,6 +154,7 @@ extension Store {
         public var runsPending: Int
         public var pointsPending: Int
         public var runsMirrored: Int
+        public var tagsCut: Int
         public var deadLetters: [MLflowDeadLetter]
     }
 
@@ -160,6 +173,18 @@ extension Store {
                     SELECT COUNT(*) FROM metrics x LEFT JOIN mlflow_runs m ON m.run_id = x.run_id AND m.tracking_uri = ?
                     WHERE COALESCE(m.state, 'new') <> 'dead' AND x.rowid > COALESCE(m.metrics_cursor, 0)
                     """, arguments: [uri]) ?? 0
+            let directions = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM directions d LEFT JOIN mlflow_directions m ON m.direction = d.name AND m.tracking_uri = ?
+                    WHERE COALESCE(m.state, 'new') <> 'dead' AND (m.direction IS NULL OR m.synced <> \(Self.directionSignature))
+                    """, arguments: [uri]) ?? 0
+            let cut = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT COALESCE(SUM(json_array_length(cut_tags)), 0) FROM mlflow_runs WHERE tracking_uri = ?)
+                         + (SELECT COALESCE(SUM(json_array_length(cut_tags)), 0) FROM mlflow_directions WHERE tracking_uri = ?)
+                    """, arguments: [uri, uri]) ?? 0
             let mirrored = try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM mlflow_runs WHERE tracking_uri = ? AND mlflow_run_id IS NOT NULL", arguments: [uri]) ?? 0
             let letters = try Row.fetchAll(
@@ -171,7 +196,8 @@ extension Store {
                     run: $0["run_id"], operation: $0["operation"], status: $0["status"], reason: $0["reason"],
                     time: Timestamp.format($0["created_at"]))
             }
-            return MirrorLag(runsPending: runs, pointsPending: points, runsMirrored: mirrored, deadLetters: letters)
+            return MirrorLag(
+                runsPending: runs + directions, pointsPending: points, runsMirrored: mirrored, tagsCut: cut, deadLetters: letters)
         }
     }
 }

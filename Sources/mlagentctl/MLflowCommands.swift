@@ -22,11 +22,13 @@ struct MLflowStatusCommand: ParsableCommand {
             return Output.line("the MLflow mirror is off: set [mlflow] tracking_uri (and serve = true to run the server)")
         }
         Output.line("tracking URI   \(status.trackingURI)\(status.serving ? "  (served by mlagentd\(status.serverPID.map { ", pid \($0)" } ?? ", not running"))" : "")")
-        Output.line("experiment     \(status.experimentID ?? "-")")
+        Output.line("experiment     \(status.experimentName.map { "\($0) " } ?? "")(id \(status.experimentID ?? "-"))")
         Output.line("runs mirrored  \(status.runsMirrored)")
         Output.line("lag            \(status.runsPending) runs, \(status.pointsPending) metric points waiting")
         Output.line("last success   \(status.lastSuccess ?? "-")")
         Output.line("last error     \(status.lastError ?? "-")")
+        let cut = status.tagsCut ?? 0
+        Output.line("tags cut       \(cut == 0 ? "none" : "\(cut) (longer than MLflow keeps; full text in the artifacts mlagent/tags/KEY.txt)")")
         if status.deadLetters.isEmpty { return Output.line("dead letters   none") }
         Output.line("dead letters   \(status.deadLetters.count) (requests MLflow refused for good):")
         for letter in status.deadLetters {

@@ -121,7 +121,7 @@ public enum ConfigLoader {
             }
             if let v = try reader.bool(mlflow, "mlflow.serve") { config.mlflowServe = v }
             if let v = try reader.string(mlflow, "mlflow.command") { config.mlflowCommand = v }
-            if let v = try reader.string(mlflow, "mlflow.experiment"), !v.isEmpty { config.mlflowExperiment = v }
+            if let v = try reader.string(mlflow, "mlflow.experiment") { config.mlflowExperiment = v }
             if config.mlflowServe, MLflowServer.endpoint(config.mlflowTrackingURI) == nil {
                 throw ConfigError("\(source): mlflow.serve = true needs mlflow.tracking_uri = \"http://127.0.0.1:PORT\"")
             }

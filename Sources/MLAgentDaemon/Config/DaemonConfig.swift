@@ -71,8 +71,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var mlflowServe = false
     /// The `mlflow` executable for `serve` (a path with a "/" is resolved like other paths).
     public var mlflowCommand = ".venv/bin/mlflow"
-    /// The MLflow experiment the runs go to.
-    public var mlflowExperiment = "mlagent"
+    /// The MLflow experiment the runs go to; empty: one per workspace, named after it.
+    public var mlflowExperiment = ""
     // [agents.NAME]
     public var agents: [String: AgentProfile] = DaemonConfig.builtinAgents
 

@@ -46,31 +46,40 @@ struct MLflowClient: Sendable {
 
     // MARK: Calls
 
-    func experimentID(named name: String) async throws -> String? {
-        let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+    struct Experiment: Sendable {
+        var id: String
+        var tags: [String: String]
+    }
+
+    func experiment(named name: String) async throws -> Experiment? {
         do {
-            let reply = try await call(.GET, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=\(escaped)", body: nil)
-            return (reply["experiment"] as? [String: Any])?["experiment_id"] as? String
+            let reply = try await call(.GET, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=\(Self.query(name))", body: nil)
+            guard let experiment = reply["experiment"] as? [String: Any], let id = experiment["experiment_id"] as? String else {
+                return nil
+            }
+            return Experiment(id: id, tags: Self.entries(experiment["tags"]))
         } catch Failure.permanent(let status, let code, _) where status == 404 || code == "RESOURCE_DOES_NOT_EXIST" {
             return nil
         }
     }
 
-    func createExperiment(named name: String) async throws -> String {
-        let reply = try await call(.POST, "/api/2.0/mlflow/experiments/create", body: ["name": name])
-        guard let id = reply["experiment_id"] as? String else { throw Failure.transient("experiments/create returned no id") }
-        return id
-    }
-
-    /// The experiment's id, creating it when missing (and tolerating a concurrent create).
-    func ensureExperiment(named name: String) async throws -> String {
-        if let id = try await experimentID(named: name) { return id }
+    /// The experiment's id, creating it with `tags` when missing (and tolerating a concurrent create).
+    func ensureExperiment(named name: String, tags: [Entry] = []) async throws -> Experiment {
+        if let found = try await experiment(named: name) { return found }
         do {
-            return try await createExperiment(named: name)
+            let reply = try await call(
+                .POST, "/api/2.0/mlflow/experiments/create", body: ["name": name, "tags": tags.map { ["key": $0.key, "value": $0.value] }])
+            guard let id = reply["experiment_id"] as? String else { throw Failure.transient("experiments/create returned no id") }
+            return Experiment(id: id, tags: Dictionary(tags.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
         } catch Failure.permanent(_, let code, _) where code == "RESOURCE_ALREADY_EXISTS" {
-            if let id = try await experimentID(named: name) { return id }
+            if let found = try await experiment(named: name) { return found }
             throw Failure.transient("experiment \(name) exists but cannot be read")
         }
+    }
+
+    func setExperimentTag(experimentID: String, key: String, value: String) async throws {
+        _ = try await call(
+            .POST, "/api/2.0/mlflow/experiments/set-experiment-tag", body: ["experiment_id": experimentID, "key": key, "value": value])
     }
 
     func createRun(experimentID: String, name: String, startTime: Int64, tags: [Entry]) async throws -> String {
@@ -86,16 +95,103 @@ struct MLflowClient: Sendable {
         return id
     }
 
-    /// The MLflow run carrying `tag = value` in the experiment, if any.
-    func findRun(experimentID: String, tag: String, value: String) async throws -> String? {
+    /// The MLflow run carrying every `tag = value` in the experiment, if any.
+    func findRun(experimentID: String, tags: [Entry]) async throws -> String? {
+        let filter = tags.map { "tags.`\($0.key)` = '\($0.value.replacingOccurrences(of: "'", with: "\\'"))'" }.joined(separator: " and ")
         let reply = try await call(
             .POST, "/api/2.0/mlflow/runs/search",
-            body: [
-                "experiment_ids": [experimentID], "filter": "tags.`\(tag)` = '\(value)'", "max_results": 2,
-                "run_view_type": "ALL",
-            ])
+            body: ["experiment_ids": [experimentID], "filter": filter, "max_results": 2, "run_view_type": "ALL"])
         let runs = reply["runs"] as? [[String: Any]] ?? []
         return (runs.first?["info"] as? [String: Any])?["run_id"] as? String
+    }
+
+    struct LoggedModel: Sendable {
+        var id: String
+        /// Where its files go, relative to the artifact proxy (`<experiment>/models/<id>/artifacts`).
+        var artifactPath: String
+        var ready: Bool
+    }
+
+    static func loggedModel(_ reply: [String: Any]) -> LoggedModel? {
+        guard let info = (reply["model"] as? [String: Any] ?? reply)["info"] as? [String: Any],
+            let id = info["model_id"] as? String
+        else { return nil }
+        let location = info["artifact_uri"] as? String ?? ""
+        let path = location.hasPrefix("mlflow-artifacts:/")
+            ? String(location.dropFirst("mlflow-artifacts:/".count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            : "\(info["experiment_id"] as? String ?? "0")/models/\(id)/artifacts"
+        return LoggedModel(id: id, artifactPath: path, ready: info["status"] as? String == "LOGGED_MODEL_READY")
+    }
+
+    func createLoggedModel(experimentID: String, name: String, sourceRun: String, params: [Entry], tags: [Entry]) async throws
+        -> LoggedModel
+    {
+        let reply = try await call(
+            .POST, "/api/2.0/mlflow/logged-models",
+            body: [
+                "experiment_id": experimentID, "name": name, "source_run_id": sourceRun,
+                "params": params.map { ["key": $0.key, "value": $0.value] }, "tags": tags.map { ["key": $0.key, "value": $0.value] },
+            ])
+        guard let model = Self.loggedModel(reply) else { throw Failure.transient("logged-models create returned no model id") }
+        return model
+    }
+
+    /// The logged model created from `sourceRun`, if any (after an unclear create).
+    func findLoggedModel(experimentID: String, sourceRun: String) async throws -> LoggedModel? {
+        let reply = try await call(
+            .POST, "/api/2.0/mlflow/logged-models/search",
+            body: ["experiment_ids": [experimentID], "filter": "source_run_id = '\(sourceRun)'", "max_results": 2])
+        return (reply["models"] as? [[String: Any]] ?? []).compactMap(Self.loggedModel).first
+    }
+
+    func getLoggedModel(id: String) async throws -> LoggedModel {
+        guard let model = Self.loggedModel(try await call(.GET, "/api/2.0/mlflow/logged-models/\(id)", body: nil)) else {
+            throw Failure.transient("logged-models get returned no model")
+        }
+        return model
+    }
+
+    /// The ids of the logged models linked to `run` as its outputs.
+    func outputModels(run: String) async throws -> [String] {
+        let reply = try await call(.GET, "/api/2.0/mlflow/runs/get?run_id=\(Self.query(run))", body: nil)
+        let outputs = ((reply["run"] as? [String: Any])?["outputs"] as? [String: Any])?["model_outputs"] as? [[String: Any]] ?? []
+        return outputs.compactMap { $0["model_id"] as? String }
+    }
+
+    func finalizeLoggedModel(id: String) async throws {
+        _ = try await call(.PATCH, "/api/2.0/mlflow/logged-models/\(id)", body: ["model_id": id, "status": 2])
+    }
+
+    /// Links the logged model to the run as its output (what the Models column shows).
+    func logOutputs(run: String, modelID: String, step: Int64) async throws {
+        _ = try await call(.POST, "/api/2.0/mlflow/runs/outputs", body: ["run_id": run, "models": [["model_id": modelID, "step": step]]])
+    }
+
+    struct Dataset: Sendable {
+        var name: String
+        var digest: String
+        var sourceType: String
+        var source: String
+        var profile: String
+        /// `mlflow.data.context`: training, validation or test.
+        var context: String
+    }
+
+    func logInputs(run: String, datasets: [Dataset]) async throws {
+        _ = try await call(
+            .POST, "/api/2.0/mlflow/runs/log-inputs",
+            body: [
+                "run_id": run,
+                "datasets": datasets.map {
+                    [
+                        "tags": [["key": "mlflow.data.context", "value": $0.context]],
+                        "dataset": [
+                            "name": $0.name, "digest": $0.digest, "source_type": $0.sourceType, "source": $0.source,
+                            "profile": $0.profile,
+                        ],
+                    ]
+                },
+            ])
     }
 
     func logBatch(run: String, metrics: [Point] = [], params: [Entry] = [], tags: [Entry] = []) async throws {
@@ -120,8 +216,8 @@ struct MLflowClient: Sendable {
         var points: [Point] = []
         var token: String?
         repeat {
-            var path = "/api/2.0/mlflow/metrics/get-history?run_id=\(run)&metric_key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key)&max_results=25000"
-            if let token { path += "&page_token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)" }
+            var path = "/api/2.0/mlflow/metrics/get-history?run_id=\(run)&metric_key=\(Self.query(key))&max_results=25000"
+            if let token { path += "&page_token=\(Self.query(token))" }
             let reply = try await call(.GET, path, body: nil)
             for metric in reply["metrics"] as? [[String: Any]] ?? [] {
                 points.append(
@@ -138,14 +234,40 @@ struct MLflowClient: Sendable {
     /// Uploads one file through the artifact proxy to `<run artifacts>/<path>`.
     func uploadArtifact(experimentID: String, run: String, path: String, file: String) async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw Failure.transient("cannot read \(file)") }
-        let encoded = path.split(separator: "/").map {
+        try await upload(data, to: "\(experimentID)/\(run)/artifacts/\(path)")
+    }
+
+    /// Uploads one file through the artifact proxy to `destination` (a path under its root).
+    func uploadArtifact(at destination: String, file: String) async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw Failure.transient("cannot read \(file)") }
+        try await upload(data, to: destination)
+    }
+
+    /// Uploads `data` through the artifact proxy to `destination` (a path under its root).
+    func upload(_ data: Data, to destination: String) async throws {
+        let encoded = destination.split(separator: "/").map {
             String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0)
         }.joined(separator: "/")
-        var request = HTTPClientRequest(url: base + "/api/2.0/mlflow-artifacts/artifacts/\(experimentID)/\(run)/artifacts/\(encoded)")
+        var request = HTTPClientRequest(url: base + "/api/2.0/mlflow-artifacts/artifacts/\(encoded)")
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.body = .bytes(ByteBuffer(bytes: data))
-        _ = try await send(request, what: "upload of \(path)", timeout: Self.uploadTimeout)
+        _ = try await send(request, what: "upload of \(destination)", timeout: Self.uploadTimeout)
+    }
+
+    /// Percent-encodes everything but ASCII letters, digits and `-._~` (Unicode keys included).
+    static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func entries(_ value: Any?) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in value as? [[String: Any]] ?? [] {
+            if let key = entry["key"] as? String { result[key] = entry["value"] as? String ?? "" }
+        }
+        return result
     }
 
     // MARK: Transport

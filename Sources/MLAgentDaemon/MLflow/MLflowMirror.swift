@@ -9,12 +9,16 @@ import ServiceLifecycle
 /// mirror reads what changed (run versions bumped in the transactions that changed them, and
 /// metric points past its cursor), sends it in MLflow-sized batches, and records its progress
 /// after each acknowledged request. It never slows the agents: nothing on the request path
-/// waits for it.
+/// waits for it. Runs go to one experiment per workspace, nested under a parent run per
+/// direction (`MLflowRunSync`).
 actor MLflowMirror: Service {
     let core: DaemonCore
     private let logger: Logger
     private var wakeUp: AsyncStream<Void>.Continuation?
-    private var experiments: [String: String] = [:]
+    /// Per tracking URI: the experiment's id and name.
+    private var experiments: [String: (id: String, name: String)] = [:]
+    private var workspaceIdentity: String?
+    private var datasetInputs: [MLflowClient.Dataset]?
     private(set) var lastError: String?
     private(set) var lastSuccess: Date?
     private let drainLock = AsyncLock()
@@ -94,12 +98,19 @@ actor MLflowMirror: Service {
         var runs = 0
         var points = 0
         do {
-            let experiment = try await experimentID(uri: uri, client: client)
+            let workspaceID = try await self.workspaceID()
+            let experiment = try await experimentID(uri: uri, client: client, workspaceID: workspaceID)
+            let sync = MLflowRunSync(
+                core: core, uri: uri, experiment: experiment, client: client, workspaceID: workspaceID, datasets: await datasets())
+            // Parents first, so that new runs are created nested.
+            for direction in try await core.store.mirrorDirectionsPending(uri: uri) {
+                try await sync.direction(direction)
+            }
             while true {
                 let pending = try await core.store.mirrorPending(uri: uri, limit: 50)
                 if pending.isEmpty { break }
                 for run in pending {
-                    points += try await sync(run, uri: uri, experiment: experiment, client: client)
+                    points += try await sync.run(run)
                     runs += 1
                 }
             }
@@ -119,136 +130,70 @@ actor MLflowMirror: Service {
         }
     }
 
-    private func experimentID(uri: String, client: MLflowClient) async throws -> String {
-        if let known = experiments[uri] { return known }
-        let id = try await client.ensureExperiment(named: core.config.mlflowExperiment)
-        experiments[uri] = id
+    private func workspaceID() async throws -> String {
+        if let known = workspaceIdentity { return known }
+        let id = try await core.store.mirrorWorkspaceID()
+        workspaceIdentity = id
         return id
     }
 
-    /// Brings one run up to date in MLflow; returns the metric points sent.
-    private func sync(_ pending: Store.MirrorRun, uri: String, experiment: String, client: MLflowClient) async throws -> Int {
-        let store = core.store
-        let id = pending.runID
-        let detail = try await store.runDetail(id: id, policy: core.config.evaluationPolicy)
-        let run = detail.run
-        var mlflowRun = pending.mlflowRunID
-        if mlflowRun == nil {
-            // runs/create is not idempotent: after an unclear outcome, look the run up by its tag.
-            if pending.state == "creating" {
-                mlflowRun = try await client.findRun(experimentID: experiment, tag: "mlagent.run_id", value: String(id))
-            }
-            if mlflowRun == nil {
-                try await store.mirrorCreating(uri: uri, run: id)
-                do {
-                    mlflowRun = try await client.createRun(
-                        experimentID: experiment, name: run.name, startTime: Self.milliseconds(run.startedAt),
-                        tags: [.init(key: "mlagent.run_id", value: String(id)), .init(key: "mlagent.direction", value: run.direction)])
-                } catch MLflowClient.Failure.permanent(let status, let code, let message) {
-                    try await store.mirrorDeadLetter(
-                        uri: uri, run: id, operation: "runs/create", status: status, reason: "\(code): \(message)", stopRun: true)
-                    return 0
-                }
-            }
-            try await store.mirrorCreated(uri: uri, run: id, mlflowRunID: mlflowRun!)
+    /// The dataset inputs of every run, read once from the workspace's main.
+    private func datasets() async -> [MLflowClient.Dataset] {
+        if let known = datasetInputs { return known }
+        do {
+            let found = try await MLflowDatasets.read(workspace: core.config.workspace)
+            datasetInputs = found
+            return found
+        } catch {
+            logger.warning("MLflow mirror: no dataset inputs", metadata: ["error": "\(error)"])
+            return []
         }
-        let target = mlflowRun!
-
-        if pending.syncedVersion < pending.version {
-            var tags = detail.tags
-            tags["mlagent.run_id"] = String(id)
-            tags["mlagent.direction"] = run.direction
-            tags["mlagent.job_id"] = String(run.jobID)
-            tags["mlflow.runName"] = run.name
-            let params = detail.params.sorted { $0.key < $1.key }.map { MLflowClient.Entry(key: $0.key, value: $0.value) }
-            let tagEntries = tags.sorted { $0.key < $1.key }.map { MLflowClient.Entry(key: $0.key, value: $0.value) }
-            for chunk in Self.chunks(params, Self.maxParams) {
-                try await permanentIsDeadLetter(uri: uri, run: id, operation: "log-batch params") {
-                    try await client.logBatch(run: target, params: chunk)
-                }
-            }
-            for chunk in Self.chunks(tagEntries, Self.maxTags) {
-                try await permanentIsDeadLetter(uri: uri, run: id, operation: "log-batch tags") {
-                    try await client.logBatch(run: target, tags: chunk)
-                }
-            }
-        }
-
-        var cursor = pending.metricsCursor
-        if let inflight = pending.inflightCursor, inflight > cursor {
-            // A batch was sent before a crash without its acknowledgement being recorded:
-            // if MLflow has its last point, it arrived (log-batch is one transaction there).
-            let batch = try await store.mirrorPoints(run: id, after: cursor, limit: Self.maxMetrics).filter { $0.rowid <= inflight }
-            if let last = batch.last {
-                let history = try await client.history(run: target, key: last.point.key)
-                if history.contains(where: {
-                    $0.step == last.point.step && $0.timestamp == (last.point.timestamp ?? 0) && $0.value == last.point.value
-                }) {
-                    try await store.mirrorAdvance(uri: uri, run: id, through: last.rowid)
-                    cursor = last.rowid
-                }
-            }
-        }
-        var sent = 0
-        while true {
-            let points = try await store.mirrorPoints(run: id, after: cursor, limit: Self.maxMetrics)
-            guard let last = points.last else { break }
-            try await store.mirrorInflight(uri: uri, run: id, through: last.rowid)
-            try await permanentIsDeadLetter(uri: uri, run: id, operation: "log-batch metrics through point \(last.rowid)") {
-                try await client.logBatch(
-                    run: target,
-                    metrics: points.map {
-                        MLflowClient.Point(key: $0.point.key, value: $0.point.value, timestamp: $0.point.timestamp ?? 0, step: $0.point.step)
-                    })
-            }
-            try await store.mirrorAdvance(uri: uri, run: id, through: last.rowid)
-            cursor = last.rowid
-            sent += points.count
-        }
-
-        var uploaded = pending.artifactsSent
-        let root = URL(fileURLWithPath: core.config.stateDir).appendingPathComponent("artifacts/\(id)")
-        for artifact in detail.artifacts where !uploaded.contains(artifact.name) {
-            let source = root.appendingPathComponent(artifact.name).path
-            for (file, path) in Self.files(source, as: artifact.name, isDirectory: artifact.isDirectory) {
-                try await permanentIsDeadLetter(uri: uri, run: id, operation: "artifact upload \(path)") {
-                    try await client.uploadArtifact(experimentID: experiment, run: target, path: path, file: file)
-                }
-            }
-            uploaded.append(artifact.name)
-            try await store.mirrorArtifactSent(uri: uri, run: id, sent: uploaded)
-        }
-
-        if run.status != .running {
-            try await permanentIsDeadLetter(uri: uri, run: id, operation: "runs/update") {
-                try await client.updateRun(
-                    run: target, status: run.status == .finished ? "FINISHED" : "FAILED",
-                    endTime: run.endedAt.map(Self.milliseconds))
-            }
-        }
-        try await store.mirrorSynced(uri: uri, run: id, version: pending.version)
-        return sent
     }
 
-    /// Runs `body`; a permanent refusal is recorded as a dead letter and the mirror moves on.
-    private func permanentIsDeadLetter(uri: String, run: Int64, operation: String, _ body: () async throws -> Void)
-        async throws
-    {
-        do {
-            try await body()
-        } catch MLflowClient.Failure.permanent(let status, let code, let message) {
-            try await core.store.mirrorDeadLetter(
-                uri: uri, run: run, operation: operation, status: status, reason: "\(code): \(message)", stopRun: false)
+    /// The experiment of this workspace: `[mlflow] experiment` when set; else one named after
+    /// the workspace and tagged with its id, with the id's start appended when another
+    /// workspace already holds the name.
+    private func experimentID(uri: String, client: MLflowClient, workspaceID: String) async throws -> String {
+        if let known = experiments[uri] { return known.id }
+        var configured = core.config.mlflowExperiment
+        if configured.isEmpty { configured = try await core.store.mirrorInheritedExperiment() ?? "" }
+        if !configured.isEmpty {
+            let found = try await client.ensureExperiment(named: configured)
+            experiments[uri] = (found.id, configured)
+            return found.id
         }
+        let base = MLflowTags.workspaceName(workspace: core.config.workspace)
+        let policy = core.config.evaluationPolicy
+        let tags: [MLflowClient.Entry] = [
+            .init(key: MLflowTags.workspaceID, value: workspaceID), .init(key: MLflowTags.workspace, value: core.config.workspace),
+            .init(key: MLflowTags.metric, value: policy.metric),
+            .init(
+                key: MLflowTags.note,
+                value: """
+                    Research runs of the mlagent workspace \(core.config.workspace) (id \(workspaceID)). Each research \
+                    direction is a parent run with the runs its agent tried nested under it. Runs are scored by \
+                    \(policy.metric) (\(policy.higherIsBetter ? "higher" : "lower") is better): public_val_score on the public \
+                    validation split, private_val_score once per direction at submission.
+                    """),
+        ]
+        for name in [base, "\(base) (\(workspaceID.prefix(8)))"] {
+            let found = try await client.ensureExperiment(named: name, tags: tags)
+            if found.tags[MLflowTags.workspaceID] == workspaceID {
+                experiments[uri] = (found.id, name)
+                return found.id
+            }
+        }
+        throw MLflowClient.Failure.transient("the experiments \(base) and \(base) (\(workspaceID.prefix(8))) belong to other workspaces; set [mlflow] experiment")
     }
 
     func status(serverPID: Int32?) async throws -> MLflowStatus {
         let uri = trackingURI
         let lag = uri.isEmpty ? nil : try await core.store.mirrorLag(uri: uri)
         return MLflowStatus(
-            trackingURI: uri, experimentID: experiments[uri], serving: core.config.mlflowServe, serverPID: serverPID,
+            trackingURI: uri, experimentID: experiments[uri]?.id, experimentName: experiments[uri]?.name, serving: core.config.mlflowServe, serverPID: serverPID,
             runsMirrored: lag?.runsMirrored ?? 0, runsPending: lag?.runsPending ?? 0, pointsPending: lag?.pointsPending ?? 0,
-            lastError: lastError, lastSuccess: lastSuccess.map(Timestamp.format), deadLetters: lag?.deadLetters ?? [])
+            lastError: lastError, lastSuccess: lastSuccess.map(Timestamp.format), tagsCut: lag?.tagsCut ?? 0,
+            deadLetters: lag?.deadLetters ?? [])
     }
 
     // MARK: Helpers
