@@ -9,7 +9,10 @@ public enum Bootstrap {
     ///
     /// Never throws: when the inputs cannot be scored at all (the same conditions under which
     /// ``EvalMetric/score(truth:predictions:)`` throws) or `samples` is not positive, the result
-    /// has `samples == 0` and NaN bounds. `confidence` is clamped to [0, 1].
+    /// has `samples == 0` and NaN bounds. Replicates whose score is undefined (a single class for
+    /// `roc_auc` and `log_loss`) are skipped; a replicate whose score overflows is kept, so a bound
+    /// may be infinite (or NaN) when the scores overflow: check ``ScoreInterval/isFinite``.
+    /// `confidence` is clamped to [0, 1].
     public static func interval(
         metric: EvalMetric,
         truth: [Double],
@@ -40,6 +43,9 @@ public enum Bootstrap {
             }
         }
         guard !scores.isEmpty else { return empty }
+        if scores.contains(where: \.isNaN) {
+            return ScoreInterval(low: .nan, high: .nan, samples: scores.count, confidence: confidence)
+        }
         scores.sort()
         let tail = (1 - confidence) / 2
         return ScoreInterval(

@@ -68,12 +68,35 @@ public enum EvalMetric: String, CaseIterable, Sendable, Codable {
 
     /// Scores `predictions` against `truth`, row by row.
     ///
-    /// Binary metrics (`roc_auc`, `log_loss`, `f1`) need targets that are 0 or 1 with both classes
-    /// present; `accuracy` needs integer-valued targets. Predictions must satisfy
-    /// ``needsProbabilities`` / ``needsLabels``, and every value must be finite.
+    /// Binary metrics (`roc_auc`, `log_loss`, `f1`) need targets that are 0 or 1, with both
+    /// classes present for `roc_auc` and `log_loss`; `accuracy` needs integer-valued targets
+    /// (``targetProblem(_:)`` says why targets do not fit). Predictions must satisfy
+    /// ``needsProbabilities`` / ``needsLabels``, and every value must be finite. The score is
+    /// always finite: when the arithmetic overflows a 64-bit float (errors so large that their
+    /// sum or square exceeds 1.8e308), this throws instead.
     public func score(truth: [Double], predictions: [Double]) throws(EvalError) -> Double {
         let kernel = try MetricKernel(metric: self, truth: truth, predictions: predictions)
-        return try kernel.score(weights: UnitWeights())
+        return try finite(try kernel.score(weights: UnitWeights()), predictions: predictions)
+    }
+
+    /// `value` when it is finite; else the error that says the predictions made the metric
+    /// overflow. It names the agent's own largest prediction, nothing about the targets: the
+    /// daemon refuses at start targets on which predicting their mean would overflow.
+    func finite(_ value: Double, predictions: [Double]) throws(EvalError) -> Double {
+        guard !value.isFinite else { return value }
+        throw overflowError(predictions: predictions)
+    }
+
+    /// The error for predictions with which the score (or, with `interval`, its bootstrap
+    /// interval) overflows a 64-bit float.
+    public func overflowError(predictions: [Double], interval: Bool = false) -> EvalError {
+        let largest = predictions.indices.max { abs(predictions[$0]) < abs(predictions[$1]) } ?? 0
+        let what = interval ? "the 95% bootstrap interval of \(displayName)" : displayName
+        return EvalError(
+            "these predictions cannot be scored: with them \(what) overflows a 64-bit float (the predictions' "
+                + "values are so large, or so far off, that the sums of their errors exceed 1.8e308). The largest "
+                + "in magnitude is prediction \(largest + 1), \(predictions.isEmpty ? 0 : predictions[largest]); "
+                + "give predictions on the scale of the quantity being predicted")
     }
 
     /// Scores with non-negative row weights, like scikit-learn's `sample_weight=`.
@@ -92,9 +115,10 @@ public enum EvalMetric: String, CaseIterable, Sendable, Codable {
             throw EvalError(
                 "weight \(index + 1) is \(weight); weights must be finite and non-negative (row counts)")
         }
-        return try weights.withUnsafeBufferPointer { (buffer) throws(EvalError) -> Double in
+        let value = try weights.withUnsafeBufferPointer { (buffer) throws(EvalError) -> Double in
             try kernel.score(weights: BufferWeights(buffer: buffer))
         }
+        return try finite(value, predictions: predictions)
     }
 
     /// Whether a single prediction is acceptable for this metric (finite and, where required, a
@@ -121,6 +145,26 @@ public enum EvalMetric: String, CaseIterable, Sendable, Codable {
         }
         guard let first else { return nil }
         return (first, predictions[first...].count { !accepts(prediction: $0) })
+    }
+
+    /// The target column as a prompt names it: "the label column `target` (class 0 or 1)" for
+    /// the binary metrics, "the target column `target` (a real value: regression)" for the others.
+    public var targetColumnDescription: String {
+        switch self {
+        case .rocAUC, .logLoss, .f1: "the label column `target` (class 0 or 1)"
+        case .accuracy: "the label column `target` (integer class labels)"
+        case .rmse, .mae, .r2: "the target column `target` (a real value to predict: this is regression)"
+        }
+    }
+
+    /// What a prediction must be, as a prompt says it: "probabilities of class 1, in [0, 1]".
+    public var predictionDescription: String {
+        switch self {
+        case .rocAUC, .logLoss: "probabilities of class 1, in [0, 1]"
+        case .f1: "predicted class labels, 0 or 1 (not probabilities)"
+        case .accuracy: "predicted class labels, integers (not probabilities)"
+        case .rmse, .mae, .r2: "predicted values, finite numbers on the target's scale"
+        }
     }
 
     /// What ``accepts(prediction:)`` requires, phrased for messages: "\(metric) needs …".

@@ -35,9 +35,11 @@ struct MetricKernel: Sendable {
             throw EvalError("there are no rows to score")
         }
         if metric == .r2 && truth.count < 2 {
-            throw EvalError("R² is undefined for a single row")
+            throw EvalError("R² is undefined for a single row", subject: .targets)
         }
-        try Self.validate(truth: truth, for: metric)
+        if let problem = EvalMetric.valueProblem(truth, for: metric) {
+            throw EvalError(problem, subject: .targets)
+        }
         try Self.validate(predictions: predictions, for: metric)
 
         self.metric = metric
@@ -155,8 +157,9 @@ struct MetricKernel: Sendable {
     }
 
     /// scikit-learn's binary F1 for pos_label 1: 2·TP / (2·TP + FP + FN), that is 2·TP over
-    /// (actual positives + predicted positives). With both classes present the denominator is
-    /// never zero; no predicted positives gives 0.
+    /// (actual positives + predicted positives). It is defined for a single class too; when there
+    /// is no positive at all, neither actual nor predicted, scikit-learn's `zero_division` rule
+    /// (its default "warn" acts as 0) gives 0.
     private func f1<Weights: RowWeights>(
         truth: [Double], predicted: [Double], weights: Weights
     ) throws(EvalError) -> Double {
@@ -174,8 +177,8 @@ struct MetricKernel: Sendable {
             truePositives += actual * predicted[row]
         }
         guard total > 0 else { throw Self.allWeightsZero }
-        try requireBothClasses(positives: actualPositives, negatives: total - actualPositives, weights: weights)
-        return 2 * truePositives / (actualPositives + predictedPositives)
+        let denominator = actualPositives + predictedPositives
+        return denominator == 0 ? 0 : 2 * truePositives / denominator
     }
 
     /// scikit-learn's r2_score with force_finite=True: 1 − SS_res / SS_tot, and when the targets
@@ -284,32 +287,8 @@ struct MetricKernel: Sendable {
         guard positives > 0 && negatives > 0 else {
             let present = positives > 0 ? 1 : 0
             let rows = Weights.self == UnitWeights.self ? "targets" : "rows of non-zero weight"
-            throw EvalError("the \(rows) hold only class \(present): \(metric.displayName) is undefined")
-        }
-    }
-
-    private static func validate(truth: [Double], for metric: EvalMetric) throws(EvalError) {
-        guard !truth.contains(where: { !$0.isFinite }) else {
-            let nonFinite = truth.count { !$0.isFinite }
             throw EvalError(
-                "the targets hold \(EvalFormat.count(nonFinite, "value that is", "values that are")) "
-                    + "not finite; they cannot be scored")
-        }
-        switch metric {
-        case .rocAUC, .logLoss, .f1:
-            guard truth.contains(where: { $0 != 0 && $0 != 1 }) else { return }
-            let nonBinary = truth.count { $0 != 0 && $0 != 1 }
-            throw EvalError(
-                "the targets are not binary: \(metric.displayName) needs targets that are 0 or 1, "
-                    + "and \(EvalFormat.count(nonBinary)) of \(EvalFormat.count(truth.count)) are not")
-        case .accuracy:
-            guard truth.contains(where: { $0 != $0.rounded(.towardZero) }) else { return }
-            let nonLabels = truth.count { $0 != $0.rounded(.towardZero) }
-            throw EvalError(
-                "the targets are not class labels: accuracy needs integer-valued targets, "
-                    + "and \(EvalFormat.count(nonLabels)) of \(EvalFormat.count(truth.count)) are not")
-        case .rmse, .mae, .r2:
-            break
+                "the \(rows) hold only class \(present): \(metric.displayName) is undefined", subject: .targets)
         }
     }
 

@@ -10,6 +10,10 @@ public struct ScoreInterval: Sendable, Codable, Equatable {
     /// The confidence level, in [0, 1] (0.95 for a 95% interval).
     public var confidence: Double
 
+    /// Whether both bounds are finite numbers (false when no replicate could be scored, or when
+    /// the replicates' scores overflow).
+    public var isFinite: Bool { low.isFinite && high.isFinite }
+
     public init(low: Double, high: Double, samples: Int, confidence: Double) {
         self.low = low
         self.high = high

@@ -32,12 +32,26 @@ struct SklearnFixture: Decodable, Sendable {
         var expected_high: Double
     }
 
+    /// A case where float64 loses digits: scikit-learn's value and the exact value of the
+    /// float64 inputs (rational arithmetic, rounded once).
+    struct ExactCase: Decodable, Sendable, CustomStringConvertible {
+        var metric: String
+        var name: String
+        var y_true: [Double]
+        var y_pred: [Double]
+        var sklearn: Double
+        var exact: Double
+
+        var description: String { "\(metric)/\(name)" }
+    }
+
     var sklearn_version: String
     var numpy_version: String
     var tolerance: Double
     var cases: [MetricCase]
     var percentiles: [PercentileCase]
     var bootstraps: [BootstrapCase]
+    var exact: [ExactCase]
 
     struct Missing: Error, CustomStringConvertible {
         var description: String

@@ -14,6 +14,10 @@ holds end-to-end Bootstrap.interval references computed by a Python re-implement
 random stream (xoshiro256** seeded by SplitMix64, Lemire's bounded draw). The scikit-learn and
 numpy versions used are recorded at the top of the file; MetricParityTests compares every case to
 1e-9 (absolute).
+
+"exact" holds cases where float64 arithmetic loses digits (R² of targets on a huge offset): each has
+scikit-learn's value and the exact value of the float64 inputs computed with Python's fractions
+(rational arithmetic, rounded once at the end), so the tests can measure both against the truth.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import platform
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +179,11 @@ y = (rng.random(2000) < 0.04).astype(np.int64)
 add("f1", "imbalanced_4pct_positive", y, np.where(rng.random(2000) < 0.95, y, 1 - y))
 y = rng.integers(0, 2, 1000)
 add("f1", "weighted_bootstrap_1000", y, np.where(rng.random(1000) < 0.7, y, 1 - y), counts(rng, 1000))
+# A single class: defined, and 0 by the zero_division rule when there is no positive at all.
+add("f1", "single_class_negative_no_positives", np.zeros(20, dtype=np.int64), np.zeros(20, dtype=np.int64))
+add("f1", "single_class_negative_false_positives", np.zeros(20, dtype=np.int64), (np.arange(20) % 5 == 0).astype(np.int64))
+add("f1", "single_class_positive", np.ones(20, dtype=np.int64), (np.arange(20) % 3 != 0).astype(np.int64))
+add("f1", "weighted_single_class_left", [0, 0, 1, 1], [0, 0, 1, 0], [3, 2, 0, 0])
 
 # --- rmse / mae / r2 -----------------------------------------------------------------------------
 rng = np.random.default_rng(20240605)
@@ -268,7 +278,7 @@ def bootstrap(metric: str, y_true, y_pred, samples: int, confidence: float, seed
         for _ in range(n):
             weights[generator.below(n)] += 1
         kept = weights > 0
-        if metric in ("roc_auc", "log_loss", "f1") and len(np.unique(y_true[kept])) < 2:
+        if metric in ("roc_auc", "log_loss") and len(np.unique(y_true[kept])) < 2:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -297,6 +307,39 @@ bootstraps.append(bootstrap("r2", y, pred, samples=150, confidence=0.8, seed=2**
 y = np.array([0, 1, 1, 1, 1, 1, 1, 1])
 p = np.array([0.5, 0.1, 0.9, 0.3, 0.7, 0.6, 0.8, 0.2])
 bootstraps.append(bootstrap("roc_auc", y, p, samples=100, confidence=0.95, seed=3))
+y = np.array([1, 0, 0, 0, 0, 0, 1, 0, 0, 0])
+bootstraps.append(bootstrap("f1", y, np.array([1, 0, 1, 0, 0, 0, 0, 0, 1, 0]), samples=100, confidence=0.9, seed=11))
+
+
+# --- exact references ---------------------------------------------------------------------
+def exact_r2(y_true, y_pred) -> float:
+    """R² of the float64 inputs in rational arithmetic, rounded once."""
+    ys = [Fraction(float(v)) for v in y_true]
+    ps = [Fraction(float(v)) for v in y_pred]
+    mean = sum(ys) / len(ys)
+    ss_tot = sum((y - mean) ** 2 for y in ys)
+    ss_res = sum((y - p) ** 2 for y, p in zip(ys, ps))
+    return float(1 - ss_res / ss_tot)
+
+
+rng = np.random.default_rng(20240608)
+exact = []
+for n, offset in ((1000, 1e14), (300, 1e12)):
+    y = offset + rng.uniform(-0.5, 0.5, n)
+    pred = y + rng.normal(0, 0.1, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = float(r2_score(y, pred))
+    exact.append(
+        {
+            "metric": "r2",
+            "name": f"offset_{offset:.0e}_plus_minus_half_{n}",
+            "y_true": as_list(y),
+            "y_pred": as_list(pred),
+            "sklearn": reference,
+            "exact": exact_r2(y, pred),
+        }
+    )
 
 document = {
     "generator": "Tests/MLAgentEvalTests/Fixtures/make_fixtures.py",
@@ -307,9 +350,10 @@ document = {
     "cases": cases,
     "percentiles": percentiles,
     "bootstraps": bootstraps,
+    "exact": exact,
 }
 OUT.write_text(json.dumps(document, separators=(",", ":")) + "\n")
 print(
     f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {len(cases)} cases, "
-    f"{len(percentiles)} percentile sets, {len(bootstraps)} bootstraps)"
+    f"{len(percentiles)} percentile sets, {len(bootstraps)} bootstraps, {len(exact)} exact cases)"
 )
