@@ -183,6 +183,15 @@ struct MLflowTests {
         let experiment = try JSONSerialization.jsonObject(
             with: try server.get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=\(experimentName)")) as? [String: Any]
         let experimentID = try #require((experiment?["experiment"] as? [String: Any])?["experiment_id"] as? String)
+        // One parent run per direction and one logged model per model artifact, whatever
+        // happened to the server or the daemon.
+        let parents = try server.post(
+            "/api/2.0/mlflow/runs/search",
+            ["experiment_ids": [experimentID], "filter": "tags.`mlagent.kind` = 'direction'", "max_results": 10])
+        #expect((parents["runs"] as? [[String: Any]] ?? []).count == 1, "parent runs: \(parents)")
+        let models = try server.post("/api/2.0/mlflow/logged-models/search", ["experiment_ids": [experimentID], "max_results": 50])
+        let withModel = try client.runs().filter(\.hasModel).count
+        #expect((models["models"] as? [[String: Any]] ?? []).count == withModel, "logged models: \(models)")
         for run in try client.runs() {
             let detail = try client.showRun(run.id)
             let found = try server.post(
