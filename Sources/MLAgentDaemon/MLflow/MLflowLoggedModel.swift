@@ -16,10 +16,19 @@ struct MLflowLoggedModel: Sendable {
         let store = sync.store
         let run = detail.run
         var model: MLflowClient.LoggedModel?
-        if let id = pending.modelID {
-            model = try await client.getLoggedModel(id: id)
-        } else if pending.modelState == "creating" {
-            model = try await client.findLoggedModel(experimentID: sync.experiment, sourceRun: mlflowRun)
+        do {
+            if let id = pending.modelID {
+                model = try await client.getLoggedModel(id: id)
+            } else if pending.modelState == "creating" {
+                model = try await client.findLoggedModel(experimentID: sync.experiment, sourceRun: mlflowRun)
+            }
+        } catch MLflowClient.Failure.permanent(let status, let code, let message) {
+            // The model is gone from the server (or the server cannot search them): set aside.
+            try await store.mirrorDeadLetter(
+                uri: sync.uri, run: run.id, operation: "logged-models get", status: status, reason: "\(code): \(message)",
+                stopRun: false)
+            try await store.mirrorModel(uri: sync.uri, run: run.id, modelID: nil, state: "dead")
+            return
         }
         if model == nil {
             try await store.mirrorModel(uri: sync.uri, run: run.id, modelID: nil, state: "creating")
@@ -62,8 +71,9 @@ struct MLflowLoggedModel: Sendable {
                     try await client.upload(Data(text.utf8), to: "\(model.artifactPath)/\(MLflowModelFile.name)")
                 }
             }
-            if try await !client.outputModels(run: mlflowRun).contains(model.id) {
-                try await sync.permanentIsDeadLetter(run: run.id, operation: "runs/outputs of logged model \(model.id)") {
+            try await sync.permanentIsDeadLetter(run: run.id, operation: "runs/outputs of logged model \(model.id)") {
+                // Linking twice would list the model twice: link only what is not linked yet.
+                if try await !client.outputModels(run: mlflowRun).contains(model.id) {
                     try await client.logOutputs(run: mlflowRun, modelID: model.id, step: 0)
                 }
             }
