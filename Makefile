@@ -4,6 +4,7 @@
 #                the reference agent, leaderboard, summary and dashboard.html; the daemon
 #                stays up (make stop)
 #   make bench   release-mode benchmarks (figures in README.md)
+#   make fuzz    a long fuzzing pass over the request path (FUZZ_ITERATIONS, FUZZ_SEED)
 #   make install PREFIX=/usr DESTDIR=/tmp/pkg
 
 SHELL := /bin/bash
@@ -28,7 +29,7 @@ TEST_PACKAGES := chromium
 VENV := $(CURDIR)/.venv
 STATE := $(CURDIR)/.mlagent
 
-.PHONY: all build release deps apt test-deps venv test demo bench install uninstall clean stop
+.PHONY: all build release deps apt test-deps venv test demo bench fuzz install uninstall clean stop
 
 all: build
 
@@ -67,6 +68,12 @@ release: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	MLAGENT_BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --skip-build
+
+FUZZ_ITERATIONS ?= 100000
+fuzz: deps
+	$(SWIFT) build --build-tests
+	MLAGENT_BIN_DIR="$$($(SWIFT) build --show-bin-path)" MLAGENT_FUZZ_ITERATIONS=$(FUZZ_ITERATIONS) \
+	  $(if $(FUZZ_SEED),MLAGENT_FUZZ_SEED=$(FUZZ_SEED)) $(SWIFT) test --skip-build --filter FuzzTests
 
 demo: release venv
 	@scripts/demo.sh

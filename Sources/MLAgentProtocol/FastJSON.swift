@@ -14,8 +14,27 @@ public enum FastJSON {
         public var token: String?
     }
 
+    /// How deeply objects and arrays may nest in a request line. Real requests nest a few
+    /// levels; the bound keeps every decoder on the request path (this reader, and
+    /// `JSONDecoder` as its fallback) far from the stack's limit.
+    public static let maxDepth = 64
+
+    /// What reading an envelope found.
+    public enum EnvelopeResult: Sendable, Equatable {
+        case envelope(Envelope)
+        /// Objects or arrays nest deeper than `maxDepth`.
+        case tooDeep
+        /// Not a shape this reader handles: fall back to `JSONDecoder` (after `exceedsDepth`).
+        case unsupported
+    }
+
     public static func envelope(_ line: Data) -> Envelope? {
-        line.withUnsafeBytes { raw -> Envelope? in
+        if case .envelope(let envelope) = readEnvelope(line) { return envelope }
+        return nil
+    }
+
+    public static func readEnvelope(_ line: Data) -> EnvelopeResult {
+        line.withUnsafeBytes { raw -> EnvelopeResult in
             var reader = Reader(raw)
             var envelope = Envelope(jsonrpc: nil, id: nil, method: "", token: nil)
             var sawMethod = false
@@ -34,8 +53,9 @@ public enum FastJSON {
                     try reader.skipValue()
                 }
             }
-            guard ok, sawMethod, reader.atEnd() else { return nil }
-            return envelope
+            if reader.tooDeep { return .tooDeep }
+            guard ok, sawMethod, reader.atEnd() else { return .unsupported }
+            return .envelope(envelope)
         }
     }
 
@@ -59,6 +79,11 @@ public enum FastJSON {
     /// A key as bytes, compared without building a String.
     struct Key {
         let bytes: UnsafeRawBufferPointer
+        /// Every byte is below 0x80 (then the bytes are valid UTF-8 as they are).
+        var ascii = true
+
+        /// Valid UTF-8, as JSON requires of every string.
+        var isValidUTF8: Bool { ascii || String(validating: bytes, as: UTF8.self) != nil }
 
         func equals(_ literal: StaticString) -> Bool {
             guard bytes.count == literal.utf8CodeUnitCount else { return false }
@@ -72,6 +97,10 @@ public enum FastJSON {
         let base: UnsafePointer<UInt8>
         let count: Int
         var index = 0
+        /// Open objects and arrays around the current position.
+        var depth = 0
+        /// Set when reading stopped because of `FastJSON.maxDepth`.
+        var tooDeep = false
         /// The last metric key built, reused while keys repeat (the usual case).
         var lastKeyBytes: UnsafeRawBufferPointer?
         var lastKey = ""
@@ -116,14 +145,25 @@ public enum FastJSON {
             }
         }
 
+        mutating func enter() throws {
+            depth += 1
+            if depth > FastJSON.maxDepth {
+                tooDeep = true
+                throw Unsupported()
+            }
+        }
+
         mutating func objectThrowing(_ field: (inout Reader, Key) throws -> Void) throws {
             try expect(UInt8(ascii: "{"))
+            try enter()
+            defer { depth -= 1 }
             if try peek() == UInt8(ascii: "}") {
                 index += 1
                 return
             }
             while true {
                 let key = try rawString()
+                guard key.isValidUTF8 else { throw Unsupported() }
                 try expect(UInt8(ascii: ":"))
                 try field(&self, key)
                 let next = try peek()
@@ -137,13 +177,15 @@ public enum FastJSON {
         mutating func rawString() throws -> Key {
             try expect(UInt8(ascii: "\""))
             let start = index
+            var high: UInt8 = 0
             while index < count {
                 let byte = base[index]
                 if byte == UInt8(ascii: "\"") {
-                    let key = Key(bytes: UnsafeRawBufferPointer(start: base + start, count: index - start))
+                    let key = Key(bytes: UnsafeRawBufferPointer(start: base + start, count: index - start), ascii: high < 0x80)
                     index += 1
                     return key
                 }
+                high |= byte
                 // Escapes and control characters: not handled here.
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { throw Unsupported() }
                 index += 1
@@ -238,17 +280,20 @@ public enum FastJSON {
                 return Double(digits(start, end))
             }
             guard length < 64 else { throw Unsupported() }
-            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
+            let value = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
                 for offset in 0..<length { buffer[offset] = CChar(bitPattern: base[start + offset]) }
                 buffer[length] = 0
                 return strtod(buffer.baseAddress!, nil)
             }
+            // Beyond a Double's range: left to the fallback, whose error names the field.
+            guard value.isFinite else { throw Unsupported() }
+            return value
         }
 
         /// Skips any JSON value (validating its structure).
         mutating func skipValue() throws {
             switch try peek() {
-            case UInt8(ascii: "\""): _ = try rawString()
+            case UInt8(ascii: "\""): guard try rawString().isValidUTF8 else { throw Unsupported() }
             case UInt8(ascii: "{"): try objectThrowing { reader, _ in try reader.skipValue() }
             case UInt8(ascii: "["): try array { reader in try reader.skipValue() }
             case UInt8(ascii: "t"): try literal("true")
@@ -260,6 +305,8 @@ public enum FastJSON {
 
         mutating func array(_ element: (inout Reader) throws -> Void) throws {
             try expect(UInt8(ascii: "["))
+            try enter()
+            defer { depth -= 1 }
             if try peek() == UInt8(ascii: "]") {
                 index += 1
                 return

@@ -55,12 +55,20 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     public var worktree: String?
     /// The agent's stdout/stderr log (`mlagentctl logs`).
     public var logPath: String?
+    /// The archive of the job's worktree on its branch: `pending` until the commit is
+    /// written, then `done` (or `failed`); absent for a job that never had a worktree.
+    public var archive: String?
+
+    /// Ended, and nothing of it is still to be written to its branch.
+    public var isSettled: Bool { state.isFinal && archive != "pending" }
 
     public init(
         id: Int64, direction: String, guidance: String, agent: String, priority: Int,
         state: JobState, attempts: Int, reason: String?, createdAt: Date, updatedAt: Date,
-        startedAt: Date?, finishedAt: Date?, pid: Int32? = nil, worktree: String? = nil, logPath: String? = nil
+        startedAt: Date?, finishedAt: Date?, pid: Int32? = nil, worktree: String? = nil, logPath: String? = nil,
+        archive: String? = nil
     ) {
+        self.archive = archive
         self.id = id
         self.direction = direction
         self.guidance = guidance
@@ -86,6 +94,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case finishedAt = "finished_at"
         case pid, worktree
         case logPath = "log_path"
+        case archive
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -105,6 +114,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encodeIfPresent(pid, forKey: .pid)
         try c.encodeIfPresent(worktree, forKey: .worktree)
         try c.encodeIfPresent(logPath, forKey: .logPath)
+        try c.encodeIfPresent(archive, forKey: .archive)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -124,6 +134,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
         worktree = try c.decodeIfPresent(String.self, forKey: .worktree)
         logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
+        archive = try c.decodeIfPresent(String.self, forKey: .archive)
     }
 }
 

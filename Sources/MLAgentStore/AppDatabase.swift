@@ -270,6 +270,24 @@ public struct AppDatabase: Sendable {
                 SELECT 'mlflow_experiment', 'mlagent' WHERE EXISTS (SELECT 1 FROM mlflow_runs)
                 """)
         }
+        migrator.registerMigration("v6-eval") { db in
+            // The overfit verdict of a submission, kept with its direction: why it is (or is not)
+            // flagged and the gap it was compared with. Flags recorded before keep no reason.
+            try db.alter(table: "directions") { t in
+                t.add(column: "overfit_reason", .text)
+                t.add(column: "gap_threshold", .double)
+            }
+        }
+        migrator.registerMigration("v7-archive") { db in
+            // Whether a job's worktree archive on exp/<name> is still to be written: a job is
+            // reported to `mlagentctl wait` as ended only once its archive is committed.
+            try db.alter(table: "jobs") { t in t.add(column: "archive_state", .text) }
+            try db.execute(sql: """
+                UPDATE jobs SET archive_state = (
+                  SELECT CASE state WHEN 'pending' THEN 'pending' WHEN 'failed' THEN 'failed' ELSE 'done' END
+                  FROM intents WHERE intents.kind = 'archive' AND intents.job_id = jobs.id ORDER BY id DESC LIMIT 1)
+                """)
+        }
         return migrator
     }
 }

@@ -24,6 +24,9 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
     var log_path: String? = nil
     var last_seen_at: Date? = nil
     var finished_direction: Bool = false
+    /// `pending` while the worktree's archive commit is still to be written, then `done` (or
+    /// `failed`); nil for a job that never had a worktree.
+    var archive_state: String? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -34,7 +37,7 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
             id: id ?? 0, direction: direction, guidance: guidance, agent: agent, priority: priority,
             state: JobState(rawValue: state) ?? .failed, attempts: attempts, reason: reason,
             createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at,
-            pid: pid, worktree: worktree, logPath: log_path)
+            pid: pid, worktree: worktree, logPath: log_path, archive: archive_state)
     }
 }
 

@@ -228,7 +228,8 @@ extension Store {
                 _ = try Self.addIntent(.land, direction: direction.name, jobID: id, payload: ["final": true], in: context)
             }
             try db.execute(
-                sql: "UPDATE jobs SET token = NULL, pid = NULL, worktree = NULL WHERE id = ?", arguments: [id])
+                sql: "UPDATE jobs SET token = NULL, pid = NULL, worktree = NULL, archive_state = ? WHERE id = ?",
+                arguments: [record.worktree == nil ? record.archive_state : "pending", id])
             return try Self.transition(id: id, to: next, reason: reason, in: context)
         }
     }
@@ -266,6 +267,9 @@ extension Store {
                     message: "landed research_directions/\(intent.direction ?? "?").md on main (\(commit?.prefix(10) ?? "-"))",
                     data: ["commit": commit.map { .string($0) } ?? .null, "intent": .int(intent.id)])
             case .archive:
+                if let job = intent.jobID {
+                    try context.db.execute(sql: "UPDATE jobs SET archive_state = 'done' WHERE id = ?", arguments: [job])
+                }
                 try context.appendEvent(
                     kind: EventKind.jobArchived, jobID: intent.jobID, direction: intent.direction,
                     message: "job \(intent.jobID ?? 0): worktree archived (\(commit?.prefix(10) ?? "-")) and removed",
@@ -279,6 +283,9 @@ extension Store {
             try context.db.execute(
                 sql: "UPDATE intents SET state = 'failed', error = ?, done_at = ? WHERE id = ?",
                 arguments: [error, context.now, intent.id])
+            if intent.kind == .archive, let job = intent.jobID {
+                try context.db.execute(sql: "UPDATE jobs SET archive_state = 'failed' WHERE id = ?", arguments: [job])
+            }
             try context.appendEvent(
                 kind: EventKind.intentFailed, jobID: intent.jobID, direction: intent.direction,
                 message: "could not carry out \(intent.kind.rawValue) #\(intent.id): \(error)")

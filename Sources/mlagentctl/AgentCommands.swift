@@ -15,7 +15,7 @@ struct LogsCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        try options.withClient(timeout: .seconds(60)) { client in
+        try options.withClient(timeout: .seconds(60), idempotent: true) { client in
             var offset: Int64 = 0
             var collected = ""
             while true {
@@ -25,8 +25,11 @@ struct LogsCommand: ParsableCommand {
                 } else if !chunk.data.isEmpty {
                     FileHandle.standardOutput.write(Data(chunk.data.utf8))
                 }
+                let progressed = chunk.nextOffset > offset
                 offset = chunk.nextOffset
-                if chunk.nextOffset < chunk.size { continue }
+                // More is there: read on at once. Bytes held back (the middle of a character
+                // still being written) are waited for like new output.
+                if chunk.nextOffset < chunk.size, progressed { continue }
                 if !follow || !chunk.running { break }
                 Thread.sleep(forTimeInterval: 0.25)
             }
@@ -92,7 +95,7 @@ struct DirectionsListCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let directions = try options.withClient { try $0.directions() }
+        let directions = try options.withClient(idempotent: true) { try $0.directions() }
         if options.json { return try options.printJSON(DirectionList(directions: directions)) }
         if directions.isEmpty { return Output.line("no directions yet") }
         Output.line(

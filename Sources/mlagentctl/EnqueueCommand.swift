@@ -16,7 +16,7 @@ struct EnqueueCommand: ParsableCommand {
     @Option(name: .long, help: "Agent profile (default: the daemon's default_agent).")
     var agent: String?
 
-    @Option(name: .long, help: "Priority, -1000...1000; higher runs first (default 0).")
+    @Option(name: .long, parsing: .unconditional, help: "Priority, -1000...1000; higher runs first (default 0).")
     var priority: Int?
 
     @OptionGroup var options: GlobalOptions

@@ -7,13 +7,13 @@ struct ListCommand: ParsableCommand {
     @Option(name: .long, help: "Only jobs in this state: \(JobState.allCases.map(\.rawValue).joined(separator: ", ")).")
     var state: JobState?
 
-    @Option(name: .long, help: "At most this many jobs.")
+    @Option(name: .long, parsing: .unconditional, help: "At most this many jobs.")
     var limit: Int?
 
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let jobs = try options.withClient { try $0.list(state: state, limit: limit) }
+        let jobs = try options.withClient(idempotent: true) { try $0.list(state: state, limit: limit) }
         if options.json { return try options.printJSON(JobList(jobs: jobs)) }
         if jobs.isEmpty {
             Output.line(state.map { "no \($0.rawValue) jobs" } ?? "no jobs yet; queue one with `mlagentctl enqueue NAME`")
@@ -36,7 +36,7 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let job = try options.withClient { try $0.show(id: id) }
+        let job = try options.withClient(idempotent: true) { try $0.show(id: id) }
         if options.json { return try options.printJSON(job) }
         Output.line("job        \(job.id)")
         Output.line("direction  \(Output.direction(job))")

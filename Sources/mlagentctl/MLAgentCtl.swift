@@ -7,7 +7,7 @@ struct MLAgentCtl: ParsableCommand {
         commandName: "mlagentctl",
         abstract: "Control mlagentd: queue research directions, watch events, inspect jobs.",
         discussion: """
-            The socket is --socket PATH, else $MLAGENT_SOCKET, else ./.mlagent/mlagentd.sock when it \
+            The socket is --socket PATH (before or after the command), else $MLAGENT_SOCKET, else ./.mlagent/mlagentd.sock when it \
             exists (make demo), else /run/mlagent/mlagentd.sock (systemd). Every command takes --json \
             and then prints exactly one JSON object (tail --json: one object per event line).
             Exit status: 0 success, 1 the daemon refused the request, 64 usage error, 69 daemon unreachable.
@@ -20,4 +20,8 @@ struct MLAgentCtl: ParsableCommand {
             EvalCommand.self, SubmitCommand.self, LeaderboardCommand.self, SummaryCommand.self, WaitCommand.self,
             DashboardCommand.self, MLflowCommand.self,
         ])
+
+    static func main() {
+        main(LeadingOptions.reorder(Array(CommandLine.arguments.dropFirst()), root: MLAgentCtl.self))
+    }
 }

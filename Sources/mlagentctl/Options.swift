@@ -12,12 +12,26 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     /// Connects, runs `body`, and turns every failure into a one-line message and exit code.
-    func withClient<T>(timeout: Duration? = .seconds(60), _ body: (Client) throws -> T) throws -> T {
+    /// With `idempotent` (calls that change nothing, or that the daemon deduplicates), an
+    /// agent's call that loses its connection before the reply (a reset, or EOF from a daemon
+    /// that died mid-request) is sent again once the daemon is back, for up to 90 seconds.
+    func withClient<T>(timeout: Duration? = .seconds(60), idempotent: Bool = false, _ body: (Client) throws -> T) throws -> T {
         do {
             let token = ProcessInfo.processInfo.environment["MLAGENT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            let client = try connect(timeout: timeout, patient: token != nil)
-            client.connection.token = token
-            return try body(client)
+            let deadline = ContinuousClock.now + .seconds(90)
+            var delay = 0.1
+            while true {
+                let client = try connect(timeout: timeout, patient: token != nil)
+                client.connection.token = token
+                do {
+                    return try body(client)
+                } catch let error as ClientError where error.isConnectionLoss {
+                    client.connection.close()
+                    guard idempotent, token != nil, ContinuousClock.now < deadline else { throw error }
+                    Thread.sleep(forTimeInterval: delay)
+                    delay = min(delay * 2, 2)
+                }
+            }
         } catch let error as ClientError {
             Output.error(error.description)
             if case .cannotConnect = error { throw ExitCode(69) }
@@ -33,10 +47,10 @@ struct GlobalOptions: ParsableArguments {
         while true {
             do {
                 return try Client(socket: socket, timeout: timeout)
-            } catch ClientError.cannotConnect(let path, let reason, let source) {
-                guard patient, ContinuousClock.now < deadline else {
-                    throw ClientError.cannotConnect(path: path, reason: reason, source: source)
-                }
+            } catch let error as ClientError where error.isConnectionLoss {
+                // A refused connection, or one the daemon accepted and lost before its hello
+                // (it died or is restarting): an agent waits for the daemon to come back.
+                guard patient, ContinuousClock.now < deadline else { throw error }
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(delay * 2, 2)
             }

@@ -85,7 +85,7 @@ struct RunLogCommand: ParsableCommand {
     @Option(name: .customLong("metric"), help: "A metric KEY=VALUE (repeatable).")
     var metrics: [String] = []
 
-    @Option(name: .long, help: "The step of the --metric values (default 0).")
+    @Option(name: .long, parsing: .unconditional, help: "The step of the --metric values (default 0).")
     var step: Int64 = 0
 
     @Option(name: .customLong("param"), help: "A param KEY=VALUE (repeatable; written once).")
@@ -130,7 +130,12 @@ struct RunLogCommand: ParsableCommand {
             var sent = 0
             var skipped = 0
             if !single.isEmpty || !params.isEmpty || !tags.isEmpty {
-                last = try client.logRun(RunLogParams(run: runID, metrics: single, params: params, tags: tags))
+                // A batch id of this invocation's own, so that a resend after a lost connection
+                // is recorded once.
+                let request = RunLogParams(
+                    run: runID, metrics: single, params: params, tags: tags,
+                    batch: "cli-\(UInt64.random(in: 0...UInt64.max))")
+                last = try options.resending(request: request, client: &client) { try $0.logRun($1) }
                 sent += last.metrics
             }
             for batch in batches {
@@ -183,6 +188,10 @@ enum MetricsFile {
             start = end < data.endIndex ? data.index(after: end) : end
             if slice.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             let line: Line
+            if FastJSON.exceedsDepth(Data(slice)) {
+                throw Output.refuse(
+                    "\(path) line \(lineNumber): objects or arrays nest deeper than \(FastJSON.maxDepth) levels; a metric point is one flat object")
+            }
             do {
                 line = try decoder.decode(Line.self, from: slice)
             } catch {
@@ -270,7 +279,7 @@ struct RunShowCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let detail = try options.withClient { try $0.showRun(runID) }
+        let detail = try options.withClient(idempotent: true) { try $0.showRun(runID) }
         if options.json { return try options.printJSON(detail) }
         let run = detail.run
         Output.line("run \(run.id) \(run.name) [\(run.status.rawValue)] in \(run.direction) (job \(run.jobID))")
@@ -300,7 +309,7 @@ struct RunsCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let runs = try options.withClient { try $0.runs(direction: direction) }
+        let runs = try options.withClient(idempotent: true) { try $0.runs(direction: direction) }
         if options.json { return try options.printJSON(RunList(runs: runs)) }
         if runs.isEmpty { return Output.line("no runs yet") }
         Output.line(

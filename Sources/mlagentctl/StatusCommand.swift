@@ -8,7 +8,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let status = try options.withClient { try $0.status() }
+        let status = try options.withClient(idempotent: true) { try $0.status() }
         if options.json { return try options.printJSON(status) }
         let order: [JobState] = [.queued, .running, .completed, .failed, .cancelled, .interrupted]
         let queue = order.map { "\(status.queue[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")

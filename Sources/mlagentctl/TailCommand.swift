@@ -12,10 +12,10 @@ struct TailCommand: ParsableCommand {
     @Flag(name: [.long, .customShort("f")], help: "Keep the connection open and print events as they happen.")
     var follow = false
 
-    @Option(name: .long, help: "Print events with a seq greater than this.")
+    @Option(name: .long, parsing: .unconditional, help: "Print events with a seq greater than this.")
     var since: Int64?
 
-    @Option(name: .long, help: "Only events of this job.")
+    @Option(name: .long, parsing: .unconditional, help: "Only events of this job.")
     var job: Int64?
 
     @Option(name: [.customShort("n"), .long], help: "Without --since: how many recent events to print first.")

@@ -7,7 +7,7 @@ struct WaitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
         abstract: "Wait until jobs end; with --progress, print what their agents do meanwhile.",
-        discussion: "Without ids, waits for every job queued or running now. Exits 0 once all of them are completed, failed, cancelled or interrupted (the states are printed), 1 on --timeout.")
+        discussion: "Without ids, waits for every job queued or running now. Exits 0 once all of them are completed, failed or cancelled and their worktrees are archived on their branches (the states are printed), 1 on --timeout.")
 
     @Argument(help: "Job ids (default: all queued and running jobs).")
     var ids: [Int64] = []
@@ -15,7 +15,7 @@ struct WaitCommand: ParsableCommand {
     @Flag(name: .long, help: "Print runs, scores, submissions and direction changes as they happen.")
     var progress = false
 
-    @Option(name: .long, help: "Give up after this many seconds.")
+    @Option(name: .long, parsing: .unconditional, help: "Give up after this many seconds.")
     var timeout: Double?
 
     @OptionGroup var options: GlobalOptions
@@ -30,7 +30,7 @@ struct WaitCommand: ParsableCommand {
         let jobs = try options.withClient(timeout: .seconds(60)) { client -> [Job] in
             var waiting = Set(ids)
             if waiting.isEmpty {
-                waiting = Set(try client.list().filter { !$0.state.isFinal }.map(\.id))
+                waiting = Set(try client.list().filter { !$0.isSettled }.map(\.id))
             }
             // Unknown ids are refused up front (with the daemon's message); then one list per
             // poll, however many jobs are awaited.
@@ -38,9 +38,10 @@ struct WaitCommand: ParsableCommand {
             var seq = try client.status().lastSeq
             while true {
                 let current = try client.list().filter { waiting.contains($0.id) }
-                if current.allSatisfy(\.state.isFinal) { return current.sorted { $0.id < $1.id } }
+                // Ended and archived: whatever the agent left is committed on its branch.
+                if current.allSatisfy(\.isSettled) { return current.sorted { $0.id < $1.id } }
                 if let deadline, ContinuousClock.now >= deadline {
-                    let open = current.filter { !$0.state.isFinal }.map { String($0.id) }.joined(separator: ", ")
+                    let open = current.filter { !$0.isSettled }.map { String($0.id) }.joined(separator: ", ")
                     throw Output.refuse("timed out waiting for job \(open)")
                 }
                 let page = try client.events(since: seq, limit: 1000)

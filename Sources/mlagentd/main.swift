@@ -27,6 +27,9 @@ struct MLAgentDCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The research workspace (a git repository).")
     var workspace: String?
 
+    @Option(name: .customLong("data"), help: "The dataset directory (train.csv, *_X.csv and the *_y.csv targets) a new workspace is made from.")
+    var dataDir: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
@@ -43,6 +46,7 @@ struct MLAgentDCommand: AsyncParsableCommand {
         if let stateDir { settings.stateDir = stateDir }
         if let socket { settings.socketPath = socket }
         if let workspace { settings.workspace = workspace }
+        if let dataDir { settings.dataDir = dataDir }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else {
                 Self.fail("--log-level \(logLevel) is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -20,8 +20,11 @@ struct LogsHandler: RequestHandler {
         offset = min(offset, size)
         try handle.seek(toOffset: UInt64(offset))
         let data = try handle.read(upToCount: limit) ?? Data()
-        // Never split a UTF-8 sequence: stop before an incomplete trailing character.
-        let usable = Self.completeUTF8Prefix(data)
+        // Never split a UTF-8 sequence: stop before an incomplete trailing character, unless it
+        // is the end of a log nothing writes to any more (the job is not running): then the
+        // trailing bytes are returned, with replacement characters where they are invalid.
+        let atEnd = offset + Int64(data.count) >= size
+        let usable = atEnd && job.state != .running ? data.count : Self.completeUTF8Prefix(data)
         let text = String(decoding: data.prefix(usable), as: UTF8.self)
         return LogChunk(
             jobID: job.id, offset: offset, nextOffset: offset + Int64(usable), size: size, data: text,

@@ -86,6 +86,9 @@ final class ControlServer: Service {
         let idle = TimeAmount.nanoseconds(Int64(config.idleTimeout.seconds * 1e9))
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
+            // A client that half-closes (`printf … | socat - UNIX-CONNECT:…`) still gets the
+            // replies to everything it sent before its EOF; then the connection closes.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Child> = { channel in
             Self.peerCredentials(of: channel).flatMap { peer in
                 channel.eventLoop.makeCompletedFuture {
@@ -238,8 +241,19 @@ final class ControlServer: Service {
         hasSubscription: Bool
     ) async throws -> StartedSubscription? {
         let envelope: Envelope
-        if let fast = FastJSON.envelope(line) {
+        let fastResult = FastJSON.readEnvelope(line)
+        if case .envelope(let fast) = fastResult {
             envelope = Envelope(jsonrpc: fast.jsonrpc, id: fast.id, method: fast.method, token: fast.token)
+        } else if fastResult == .tooDeep || FastJSON.exceedsDepth(line) {
+            // Checked before any recursive decoder sees the line: nesting is bounded for all.
+            try await writer.send(
+                RPCErrorReply(
+                    id: nil,
+                    error: RPCError(
+                        .invalidRequest,
+                        "the request nests objects or arrays deeper than the limit of \(FastJSON.maxDepth) levels; it was not executed",
+                        context: ["limit": .int(Int64(FastJSON.maxDepth))])))
+            return nil
         } else if let decoded = try? JSONCoding.decoder.decode(Envelope.self, from: line) {
             envelope = decoded
         } else {
@@ -254,9 +268,10 @@ final class ControlServer: Service {
             return nil
         }
         let id = envelope.id
-        if let version = envelope.jsonrpc, version != "2.0" {
-            try await writer.send(
-                RPCErrorReply(id: id, error: RPCError(.invalidRequest, "unsupported jsonrpc version \"\(version)\"; use \"2.0\"")))
+        guard let version = envelope.jsonrpc, version == "2.0" else {
+            let message = envelope.jsonrpc.map { "unsupported jsonrpc version \"\($0)\"; use \"2.0\"" }
+                ?? "the request has no \"jsonrpc\":\"2.0\" member; every request carries it"
+            try await writer.send(RPCErrorReply(id: id, error: RPCError(.invalidRequest, message)))
             return nil
         }
         var context = RequestContext(connectionID: state.id, peer: state.peer)
@@ -312,11 +327,21 @@ final class ControlServer: Service {
             // Requests without an id are notifications: run them, send nothing back.
             let reply = try await entry(line, id ?? .number(0), context)
             if id != nil { try await writer.sendLine(reply) }
-        } catch let error as RPCError {
+        } catch let error as RPCError where error.kind != .internalError {
             try await reply(id: id, error: error, writer: writer)
         } catch {
-            logger.error("request failed", metadata: ["method": "\(envelope.method)", "error": "\(error)"])
-            try await reply(id: id, error: RPCError(.internalError, "internal error: \(error)"), writer: writer)
+            // The details (SQL, paths of the state directory) stay in the log; the client gets
+            // an id to quote to the operator.
+            let errorID = InternalErrorID.next()
+            logger.error(
+                "request failed", metadata: ["method": "\(envelope.method)", "error_id": "\(errorID)", "error": "\(error)"])
+            try await reply(
+                id: id,
+                error: RPCError(
+                    .internalError,
+                    "internal error \(errorID) in \(envelope.method): the daemon logged the details under this id; nothing was changed unless the daemon's log says so. Retry, or report the id to the operator",
+                    context: ["error_id": .string(errorID)]),
+                writer: writer)
         }
         return nil
     }

@@ -13,6 +13,9 @@ actor MergeActor: Service {
     private let logger: Logger
     private var wakeUp: AsyncStream<Void>.Continuation?
     private var failures: [Int64: Int] = [:]
+    /// A failing intent is retried with backoff (1 s doubling), not on every wake-up: a lock
+    /// held for a few seconds (a `git gc` by hand) must not use up its attempts at once.
+    private var retryAt: [Int64: ContinuousClock.Instant] = [:]
     /// `main` changed (or the daemon started) and the configured remote has yet to get it.
     private var pushPending = true
     private var nextPush = ContinuousClock.now
@@ -88,6 +91,7 @@ actor MergeActor: Service {
         guard let pending = try? await core.store.pendingIntents(), !pending.isEmpty else { return }
         var index = 0
         while index < pending.count {
+            if let next = retryAt[pending[index].id], ContinuousClock.now < next { return }
             // A run of consecutive landings goes out as one batch; archives go one by one.
             var batch: [Intent] = []
             while index < pending.count, pending[index].kind == .land, batch.count < Self.maxBatch {
@@ -101,8 +105,13 @@ actor MergeActor: Service {
                     let commit = try await archive(intent)
                     try await core.store.completeIntent(intent, commit: commit)
                     failures[intent.id] = nil
+                    retryAt[intent.id] = nil
                 } else {
                     try await landBatch(batch)
+                    for intent in batch {
+                        failures[intent.id] = nil
+                        retryAt[intent.id] = nil
+                    }
                 }
             } catch {
                 let intent = batch.first ?? pending[index - 1]
@@ -113,6 +122,9 @@ actor MergeActor: Service {
                 if count >= Self.maxFailures {
                     try? await core.store.failIntent(intent, error: "\(error)")
                     failures[intent.id] = nil
+                    retryAt[intent.id] = nil
+                } else {
+                    retryAt[intent.id] = ContinuousClock.now + .seconds(1 << (count - 1))
                 }
                 // Later intents must not overtake a failing one.
                 return
@@ -152,11 +164,22 @@ actor MergeActor: Service {
     /// for the final landing, `mlruns/<direction>/<run>/` of every run (run.json,
     /// metrics.jsonl, artifacts/), all in one commit.
     func landing(for intent: Intent) async throws -> Workspace.Landing? {
-        guard let name = intent.direction, let direction = try await core.store.direction(named: name) else { return nil }
+        guard let name = intent.direction, var direction = try await core.store.direction(named: name) else { return nil }
+        let final = intent.payload["final"] == .bool(true)
+        if !final {
+            // The start landing shows the direction as it was when the intent was recorded,
+            // even when the direction ended before the merge actor got to it (the final
+            // landing then carries the end: never two final commits, never an empty one).
+            direction.status = "in_progress"
+            direction.finishedAt = nil
+            direction.learnings = nil
+            direction.submittedRun = nil
+            direction.overfit = false
+        }
         let job = try? await core.store.job(id: direction.jobID)
         var files: [String: Workspace.Landing.Content] = [:]
         var results: DirectionFile.Results?
-        if intent.payload["final"] == .bool(true) {
+        if final {
             let policy = core.config.evaluationPolicy
             let details = try await core.store.runDetails(direction: name, policy: policy)
             let scratch = scratchDirectory(intent)
@@ -177,6 +200,11 @@ actor MergeActor: Service {
                 if landed {
                     let stored = artifactsRoot.appendingPathComponent(String(id))
                     for artifact in detail.artifacts {
+                        if let problem = GitPathRules.problem(prefix + "/artifacts/" + artifact.name) {
+                            logger.warning(
+                                "artifact not landed", metadata: ["run": "\(id)", "artifact": "\(artifact.name)", "reason": "\(problem)"])
+                            continue
+                        }
                         let source = stored.appendingPathComponent(artifact.name).path
                         files[prefix + "/artifacts/" + artifact.name] = artifact.isDirectory ? .directory(source) : .file(source)
                     }
