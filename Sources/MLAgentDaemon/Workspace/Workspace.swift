@@ -130,7 +130,7 @@ struct Workspace: Sendable {
         try FileManager.default.createDirectory(
             atPath: (streamPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: streamPath) }
-        let stream = try StreamFile(path: streamPath)
+        let stream = try FastImportStream(path: streamPath)
         let now = Int(Date().timeIntervalSince1970)
         for (index, landing) in landings.enumerated() {
             var message = landing.message
@@ -173,60 +173,6 @@ struct Workspace: Sendable {
         return commits
     }
 
-    /// A buffered writer of a fast-import stream.
-    private final class StreamFile {
-        private let handle: FileHandle
-        private var buffer = Data()
-
-        init(path: String) throws {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-                let handle = FileHandle(forWritingAtPath: path)
-            else { throw ConfigError("cannot write \(path)") }
-            self.handle = handle
-        }
-
-        func write(_ text: String) throws { try write(Data(text.utf8)) }
-
-        func write(_ data: Data) throws {
-            buffer.append(data)
-            if buffer.count >= 1 << 20 { try flush() }
-        }
-
-        func flush() throws {
-            try handle.write(contentsOf: buffer)
-            buffer.removeAll(keepingCapacity: true)
-        }
-
-        func blob(_ data: Data, path: String) throws {
-            try write("M 100644 inline \(Workspace.quote(path))\ndata \(data.count)\n")
-            try write(data)
-            try write("\n")
-        }
-
-        /// A file's content, copied in 1 MiB pieces.
-        func blob(file source: String, path: String) throws {
-            guard let input = FileHandle(forReadingAtPath: source) else { throw ConfigError("cannot read \(source)") }
-            defer { try? input.close() }
-            let size = try input.seekToEnd()
-            try input.seek(toOffset: 0)
-            try write("M 100644 inline \(Workspace.quote(path))\ndata \(size)\n")
-            var copied: UInt64 = 0
-            while copied < size {
-                guard let piece = try input.read(upToCount: Int(min(1 << 20, size - copied))), !piece.isEmpty else {
-                    throw ConfigError("\(source) shrank while it was landed")
-                }
-                copied += UInt64(piece.count)
-                try write(piece)
-            }
-            try write("\n")
-        }
-
-        func close() throws {
-            try flush()
-            try handle.close()
-        }
-    }
-
     /// The intents already carried out on `main` (from the `Mlagent-Intent:` trailers of its
     /// recent history), with the commit that carried out each.
     func landedIntents() async throws -> [Int64: String] {
@@ -247,14 +193,6 @@ struct Workspace: Sendable {
         _ = try await lock.withLock { try await git.run(["push", "--quiet", remote, "refs/heads/main:refs/heads/main"]) }
     }
 
-    static func quote(_ path: String) -> String {
-        if path.contains(where: { $0 == "\"" || $0 == "\\" || $0 == "\n" || $0 == " " }) {
-            return "\"" + path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n") + "\""
-        }
-        return path
-    }
-
     // MARK: Worktrees
 
     /// A fresh worktree for a job on `exp/<direction>` from the current `main`, or detached
@@ -265,9 +203,11 @@ struct Workspace: Sendable {
 
     private func addWorktreeUnlocked(name: String, branch: String?) async throws -> String {
         let location = (worktreesDir as NSString).appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: location) {
-            _ = try? await git.run(["worktree", "remove", "--force", location])
-            try? FileManager.default.removeItem(atPath: location)
+        var info = stat()
+        if lstat(location, &info) == 0 || FileManager.default.fileExists(atPath: metadata(of: location)) {
+            // Left by an earlier attempt: the agent's files go without any link being followed,
+            // and git forgets the worktree (its metadata points at a missing directory).
+            try TreeRemover.remove(location)
             try await git.run(["worktree", "prune"])
         }
         if let branch {
@@ -280,12 +220,32 @@ struct Workspace: Sendable {
         } else {
             try await git.run(["worktree", "add", "--quiet", "--detach", location, "main"])
         }
+        let recorded = (try? String(contentsOfFile: metadata(of: location) + "/gitdir", encoding: .utf8)) ?? ""
+        guard recorded.trimmingCharacters(in: .whitespacesAndNewlines) == location + "/.git" else {
+            throw ConfigError("git recorded the worktree \(location) elsewhere than \(metadata(of: location)); remove stale entries with `git worktree prune` in \(path)")
+        }
         return location
     }
 
-    /// Names the worktree's branch once the agent declared its direction.
+    /// The worktree's own metadata in the workspace repository (`.git/worktrees/<name>`), which
+    /// agents cannot write. The `.git` file inside the worktree is the agent's and never read.
+    func metadata(of worktree: String) -> String {
+        (path as NSString).appendingPathComponent(".git/worktrees/\((worktree as NSString).lastPathComponent)")
+    }
+
+    /// Names the worktree's branch once the agent declared its direction: the branch is created
+    /// at the worktree's commit and its HEAD (in the workspace's metadata) points at it.
     func attachBranch(worktree: String, branch: String) async throws {
-        _ = try await lock.withLock { try await Git(directory: worktree).run(["switch", "--quiet", "-c", branch]) }
+        try await lock.withLock {
+            let meta = Git(gitDir: metadata(of: worktree))
+            let ref = "refs/heads/\(branch)"
+            if try await git.status(["rev-parse", "--verify", "--quiet", ref]).status != 0 {
+                let head = try await meta.run(["rev-parse", "--verify", "HEAD^{commit}"])
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                try await git.run(["update-ref", "-m", "mlagentd: direction declared", ref, head, ""])
+            }
+            try await meta.run(["symbolic-ref", "HEAD", ref])
+        }
     }
 
     /// Commits whatever the agent left in its worktree to its branch (the archive), then
@@ -297,21 +257,78 @@ struct Workspace: Sendable {
         }
     }
 
+    /// The archive is written like a landing: the daemon reads the files itself
+    /// (`WorktreeSnapshot`) and `git fast-import` in the workspace writes the commit, on a
+    /// scratch ref first so that a worktree left unchanged adds no commit. The branch is the one
+    /// the worktree's metadata names, or `fallbackBranch` when the agent never declared.
     private func archiveAndRemoveUnlocked(worktree: String, fallbackBranch: String, message: String) async throws -> String? {
-        guard FileManager.default.fileExists(atPath: worktree) else { return nil }
-        let tree = Git(directory: worktree)
-        let head = try await tree.status(["symbolic-ref", "--quiet", "--short", "HEAD"])
-        if head.status != 0 {
-            // Never declared: keep the work on a branch named after the job.
-            _ = try? await tree.run(["switch", "--quiet", "-c", fallbackBranch])
+        var info = stat()
+        guard lstat(worktree, &info) == 0 else {
+            try await git.run(["worktree", "prune"])
+            return nil
         }
-        try await tree.run(["add", "--all"])
-        let staged = try await tree.status(["diff", "--cached", "--quiet"])
-        if staged.status != 0 {
-            try await tree.run(["commit", "--quiet", "--no-verify", "-m", message])
+        let meta = Git(gitDir: metadata(of: worktree))
+        let hasMetadata = FileManager.default.fileExists(atPath: metadata(of: worktree) + "/HEAD")
+        var branch = "refs/heads/\(fallbackBranch)"
+        var detached: String?
+        if hasMetadata {
+            let symbolic = try await meta.status(["symbolic-ref", "--quiet", "HEAD"])
+            if symbolic.status == 0 {
+                branch = symbolic.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            } else {
+                // Never declared: the work is kept on a branch named after the job.
+                detached = try await revision("HEAD", in: meta)
+            }
         }
-        let commit = try? await tree.run(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        try await git.run(["worktree", "remove", "--force", worktree])
+        let branchHead = try await revision(branch)
+        var start = branchHead ?? detached
+        if start == nil { start = try await revision("refs/heads/main") }
+        guard let parent = start else { throw ConfigError("cannot archive \(worktree): no commit to start from") }
+        let scratch = "refs/mlagent/archive/\((worktree as NSString).lastPathComponent)"
+        _ = try? await git.run(["update-ref", "-d", scratch])
+        let streamPath = (stateDir as NSString).appendingPathComponent(
+            "landing/archive-\(UInt64.random(in: 0...UInt64.max)).stream")
+        try FileManager.default.createDirectory(
+            atPath: (streamPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: streamPath) }
+        // The tree first, in a file of its own: the message names what was left out.
+        let treePath = streamPath + ".tree"
+        defer { try? FileManager.default.removeItem(atPath: treePath) }
+        let tree = try FastImportStream(path: treePath)
+        let summary = try WorktreeSnapshot().write(root: worktree, into: tree)
+        try tree.close()
+        var text = message
+        if !summary.skipped.isEmpty {
+            text += "\n\nLeft out (\(summary.skipped.count)):\n"
+                + summary.skipped.prefix(50).map { "- \($0)\n" }.joined() + (summary.skipped.count > 50 ? "- …\n" : "")
+        }
+        let messageData = Data(text.utf8)
+        let stream = try FastImportStream(path: streamPath)
+        try stream.write("commit \(scratch)\ncommitter mlagentd <mlagentd@localhost> \(Int(Date().timeIntervalSince1970)) +0000\n")
+        try stream.write("data \(messageData.count)\n")
+        try stream.write(messageData)
+        try stream.write("\nfrom \(parent)\ndeleteall\n")
+        try stream.append(contentsOf: treePath)
+        try stream.write("\ndone\n")
+        try stream.close()
+        try await git.run(["fast-import", "--quiet", "--done"], inputFile: streamPath)
+        let archived = try await revision(scratch) ?? parent
+        try await git.run(["update-ref", "-d", scratch])
+        var commit = parent
+        if try await revision(archived + "^{tree}") != revision(parent + "^{tree}") {
+            try await git.run(["update-ref", "-m", "mlagentd: archive", branch, archived, branchHead ?? ""])
+            commit = archived
+        } else if branchHead == nil {
+            try await git.run(["update-ref", "-m", "mlagentd: archive", branch, parent, ""])
+        }
+        try TreeRemover.remove(worktree)
+        try await git.run(["worktree", "prune"])
         return commit
+    }
+
+    /// The commit `name` resolves to, or nil.
+    private func revision(_ name: String, in repository: Git? = nil) async throws -> String? {
+        let result = try await (repository ?? git).status(["rev-parse", "--verify", "--quiet", name])
+        return result.status == 0 ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 }
