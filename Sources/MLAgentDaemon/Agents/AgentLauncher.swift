@@ -64,13 +64,21 @@ struct AgentLauncher: Sendable {
         }
     }
 
-    /// bubblewrap: everything read-only, a private /tmp, the state and data directories
-    /// replaced by empty tmpfs, then the agent's own worktree (and its git metadata, read-only)
-    /// and the control socket mounted back. Devices (GPUs) and the network stay.
+    /// bubblewrap: a user namespace with no capabilities and an unprivileged uid, its own pid
+    /// and IPC namespaces (and `/proc`), a new session, everything read-only, a private `/dev`
+    /// with only the GPU nodes besides the basic ones, private `/dev/shm` and `/tmp`, the state
+    /// and data directories replaced by empty tmpfs, then the agent's own worktree (and its git
+    /// metadata, read-only) and the control socket mounted back. The network stays.
     func sandboxArguments(worktree: String) -> [String] {
+        let (uid, gid) = Self.sandboxIDs
         var arguments = [
-            Self.bwrapPath, "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            Self.bwrapPath, "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
+            "--unshare-pid", "--unshare-ipc", "--new-session",
         ]
+        if Self.bwrapDisablesUserns { arguments.append("--disable-userns") }
+        arguments += ["--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm"]
+        for device in Self.gpuDevices() { arguments += ["--dev-bind", device, device] }
+        arguments += ["--proc", "/proc", "--tmpfs", "/tmp"]
         var hidden: [String] = [config.stateDir]
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: config.dataDir, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -100,6 +108,35 @@ struct AgentLauncher: Sendable {
         return arguments
     }
 
+    /// The uid and gid agents have inside the sandbox: the daemon's own, or 1000 when the daemon
+    /// is root (root's files, the worktree among them, then belong to that uid inside).
+    static var sandboxIDs: (uid: UInt32, gid: UInt32) {
+        getuid() == 0 ? (1000, 1000) : (getuid(), getgid())
+    }
+
+    /// GPU device nodes to pass into the sandbox: `/dev/nvidia*` (with `nvidia-caps/`),
+    /// `/dev/dri` and `/dev/kfd`, where present.
+    static func gpuDevices(in dev: String = "/dev") -> [String] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dev)) ?? []).sorted()
+        return names.filter { $0.hasPrefix("nvidia") || $0 == "dri" || $0 == "kfd" }
+            .map { (dev as NSString).appendingPathComponent($0) }
+    }
+
+    /// Whether this bwrap can forbid further user namespaces inside the sandbox (0.8 and later).
+    static let bwrapDisablesUserns: Bool = {
+        guard access(bwrapPath, X_OK) == 0 else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bwrapPath)
+        process.arguments = ["--help"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        guard (try? process.run()) != nil else { return false }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self).contains("--disable-userns")
+    }()
+
     /// The `.git` (directory or file) of the git checkout containing `path`, if any.
     static func enclosingGitMetadata(of path: String) -> String? {
         var directory = (path as NSString).standardizingPath
@@ -125,31 +162,86 @@ struct AgentLauncher: Sendable {
             return "bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap) or set [sandbox] mode = \"none\""
         }
         var pid: pid_t = 0
-        let argv = [bwrapPath, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"]
+        var argv = [
+            bwrapPath, "--unshare-user", "--uid", String(sandboxIDs.uid), "--gid", String(sandboxIDs.gid),
+            "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--new-session",
+        ]
+        if bwrapDisablesUserns { argv.append("--disable-userns") }
+        argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc", "true"]
         let status = spawn(argv: argv, environment: [:], logPath: "/dev/null", pid: &pid)
         guard status == 0 else { return "cannot run bwrap: \(String(cString: strerror(status)))" }
         var exit: Int32 = 0
         while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
         if exit != 0 {
-            return "bwrap cannot create a sandbox here (user namespaces disabled?): enable unprivileged user namespaces or set [sandbox] mode = \"none\""
+            return "bwrap cannot create a sandbox here (it needs user, pid and IPC namespaces; are unprivileged user namespaces disabled?): enable them or set [sandbox] mode = \"none\""
         }
         return nil
     }
 
-    /// Renders the prompt, writes it into the worktree, and starts the agent. Returns its pid.
-    func start(_ launch: Launch) throws -> Int32 {
+    /// Renders the prompt, writes it into the worktree, and starts the agent. Returns its
+    /// processes: the pid started and, in the sandbox, its init and pid namespace.
+    func start(_ launch: Launch) throws -> AgentProcesses {
         let prompt = try renderPrompt(launch)
         let promptFile = (launch.worktree as NSString).appendingPathComponent(".mlagent-prompt.md")
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
-        let (argv, environment) = commandLine(for: launch, promptFile: promptFile, prompt: prompt)
+        var (argv, environment) = commandLine(for: launch, promptFile: promptFile, prompt: prompt)
         try FileManager.default.createDirectory(
             atPath: (launch.logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var info: (read: Int32, write: Int32)?
+        if config.sandbox == .bwrap, argv.first == Self.bwrapPath {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else {
+                throw RPCError(.internalError, "cannot create a pipe: \(String(cString: strerror(errno)))")
+            }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            info = (fds[0], fds[1])
+            argv.insert(contentsOf: ["--info-fd", String(Self.infoFD)], at: 1)
+        }
+        defer { if let info { close(info.read) } }
         var pid: pid_t = 0
-        let status = Self.spawn(argv: argv, environment: environment, logPath: launch.logPath, pid: &pid)
+        let status = Self.spawn(
+            argv: argv, environment: environment, logPath: launch.logPath, pid: &pid, infoFD: info?.write)
+        if let info { close(info.write) }
         guard status == 0 else {
             throw RPCError(.internalError, "cannot start agent \(argv.first ?? "?"): \(String(cString: strerror(status)))")
         }
-        return pid
+        guard let info else { return AgentProcesses(leader: pid) }
+        let sandbox = Self.readInfo(info.read)
+        let processes = AgentProcesses(
+            leader: pid, sandboxInit: sandbox?.initPid, namespace: sandbox.map { "pid:[\($0.namespace)]" })
+        try? processes.record.write(
+            toFile: Self.sandboxRecordPath(logPath: launch.logPath), atomically: true, encoding: .utf8)
+        return processes
+    }
+
+    /// Where a job's sandbox record is kept (beside its log, in the state directory).
+    static func sandboxRecordPath(logPath: String) -> String {
+        (logPath as NSString).deletingPathExtension + ".sandbox"
+    }
+
+    /// The descriptor bwrap writes its info to, in the child.
+    static let infoFD: Int32 = 3
+
+    /// Reads bwrap's `--info-fd` JSON (`child-pid`, `pid-namespace`), waiting at most 5 seconds.
+    static func readInfo(_ fd: Int32) -> (initPid: Int32, namespace: UInt64)? {
+        var data = Data()
+        let deadline = ContinuousClock.now + .seconds(5)
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while !data.contains(UInt8(ascii: "}")), ContinuousClock.now < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready < 0 && errno != EINTR { break }
+            if ready <= 0 { continue }
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data.append(contentsOf: chunk[0..<count])
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let pid = (object["child-pid"] as? NSNumber)?.int32Value,
+            let namespace = (object["pid-namespace"] as? NSNumber)?.uint64Value
+        else { return nil }
+        return (pid, namespace)
     }
 
     func renderPrompt(_ launch: Launch) throws -> String {
@@ -188,7 +280,9 @@ struct AgentLauncher: Sendable {
     /// posix_spawn in a new process group, with default signal dispositions and an empty
     /// signal mask (the daemon's threads block signals), stdin from /dev/null and
     /// stdout/stderr appended to `logPath`. Returns 0 or an errno.
-    static func spawn(argv: [String], environment: [String: String], logPath: String, pid: inout pid_t) -> Int32 {
+    static func spawn(
+        argv: [String], environment: [String: String], logPath: String, pid: inout pid_t, infoFD: Int32? = nil
+    ) -> Int32 {
         markDescriptorsCloseOnExec()
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -209,6 +303,13 @@ struct AgentLauncher: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o640)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // The info pipe becomes descriptor 3 in the child (dup2 clears its close-on-exec flag).
+        var high: Int32 = -1
+        if let infoFD {
+            high = fcntl(infoFD, F_DUPFD_CLOEXEC, 10)
+            if high >= 0 { posix_spawn_file_actions_adddup2(&actions, high, Self.infoFD) }
+        }
+        defer { if high >= 0 { close(high) } }
 
         let cArguments = argv.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -12,6 +12,8 @@ actor Scheduler: Service {
     struct Agent {
         var job: Job
         var pid: Int32
+        /// The agent's process group and sandbox, signalled as one.
+        var processes: AgentProcesses
         var token: String
         var worktree: String
         var logPath: String
@@ -143,11 +145,12 @@ actor Scheduler: Service {
                 job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu)
             let launcher = launcher
             // Under the workspace lock: no git child (and none of its pipes) exists meanwhile.
-            let pid = try await workspace.lock.withLock { try launcher.start(launch) }
+            let processes = try await workspace.lock.withLock { try launcher.start(launch) }
+            let pid = processes.leader ?? 0
             let now = ContinuousClock.now
             agents[job.id] = Agent(
-                job: job, pid: pid, token: ticket.token, worktree: worktree, logPath: logPath, started: now,
-                deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil)
+                job: job, pid: pid, processes: processes, token: ticket.token, worktree: worktree, logPath: logPath,
+                started: now, deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil)
             try await core.store.recordProcess(jobID: job.id, pid: pid)
             log.info("agent started", metadata: ["pid": "\(pid)", "agent": "\(job.agent)", "worktree": "\(worktree)"])
             if let reason = pendingCancels.removeValue(forKey: job.id) {
@@ -189,7 +192,7 @@ actor Scheduler: Service {
             var description = ""
             if agent.adopted {
                 // Not our child: gone, or a zombie its new parent has not reaped yet.
-                exited = (kill(agent.pid, 0) != 0 && errno == ESRCH) || Self.isZombie(agent.pid)
+                exited = (kill(agent.pid, 0) != 0 && errno == ESRCH) || ProcessTable.isZombie(agent.pid)
                 description = "exited"
             } else {
                 let result = waitpid(agent.pid, &status, WNOHANG)
@@ -202,8 +205,8 @@ actor Scheduler: Service {
                 }
             }
             guard exited else { continue }
-            // Whatever is left of the group goes too.
-            kill(-agent.pid, SIGKILL)
+            // Whatever is left of the group and the sandbox goes too.
+            agent.processes.killAll()
             agents[id] = nil
             let ending = agent.stopping?.ending ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
             do {
@@ -243,7 +246,7 @@ actor Scheduler: Service {
         for (id, agent) in agents {
             if let stopping = agent.stopping {
                 if !stopping.killed, now - stopping.signalled >= core.config.killGrace {
-                    kill(-agent.pid, SIGKILL)
+                    agent.processes.killAll()
                     agents[id]?.stopping?.killed = true
                 }
                 continue
@@ -258,12 +261,12 @@ actor Scheduler: Service {
         }
     }
 
-    /// SIGTERM to the agent's process group now, SIGKILL after the grace period.
+    /// SIGTERM to the agent's processes now, SIGKILL to all of them after the grace period.
     private func stop(_ id: Int64, ending: Store.Ending, event: String) {
         guard var agent = agents[id], agent.stopping == nil else { return }
         agent.stopping = Stopping(ending: ending, signalled: .now, killed: false)
         agents[id] = agent
-        kill(-agent.pid, SIGTERM)
+        agent.processes.terminate()
         let reason: String
         switch ending {
         case .cancelled(let why), .timedOut(let why), .stalled(let why): reason = why
@@ -305,34 +308,30 @@ actor Scheduler: Service {
         agents.first { $0.value.token == token }?.key
     }
 
-    /// Whether `pid` is a running agent or one of its descendants.
+    /// Whether `pid` belongs to an agent, and so may never make operator calls: any process in
+    /// a pid namespace other than the daemon's (every sandboxed process, wherever a double fork
+    /// or `setsid` took it, and after its job too); one that is gone (its connection outlived
+    /// it) or that runs as the daemon's user and still cannot be inspected; and, without a
+    /// sandbox, a running agent or one of its descendants.
     func isAgentProcess(_ pid: Int32) -> Bool {
+        switch ProcessTable.lookUpPidNamespace(of: pid) {
+        case .namespace(let namespace):
+            if namespace != ProcessTable.ownPidNamespace { return true }
+        case .gone:
+            return true
+        case .denied:
+            let uids = ProcessTable.uids(of: pid)
+            if uids.isEmpty || uids.contains(getuid()) { return true }
+        }
         let roots = Set(agents.values.map(\.pid))
         guard !roots.isEmpty else { return false }
         var current = pid
         for _ in 0..<64 {
             if roots.contains(current) { return true }
-            guard let parent = Self.parent(of: current), parent > 1 else { return false }
+            guard let parent = ProcessTable.parent(of: current), parent > 1 else { return false }
             current = parent
         }
         return false
-    }
-
-    /// The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, ...
-    static func statFields(_ pid: Int32) -> [Substring]? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        return stat[stat.index(after: close)...].split(separator: " ")
-    }
-
-    static func isZombie(_ pid: Int32) -> Bool {
-        statFields(pid)?.first == "Z"
-    }
-
-    static func parent(of pid: Int32) -> Int32? {
-        guard let fields = statFields(pid), fields.count > 1 else { return nil }
-        return Int32(fields[1])
     }
 
     /// Cancels a running job: its process group is stopped and the job ends as cancelled.
@@ -384,21 +383,28 @@ actor Scheduler: Service {
     // MARK: Restart
 
     /// Finds jobs that were running when the daemon stopped: live agents (found by their token
-    /// in /proc/*/environ) are re-adopted, the others end as interrupted and are re-queued per
-    /// `max_attempts`.
+    /// in /proc/*/environ, bwrap itself before anything inside its sandbox) are re-adopted; the
+    /// others end as interrupted and are re-queued per `max_attempts`, and whatever is left of
+    /// their sandbox is killed.
     func reconcile() async {
         guard let running = try? await core.store.runningJobs(), !running.isEmpty else { return }
-        let live = Self.processesByToken()
+        let live = ProcessTable.processesByToken()
         for (job, token) in running {
-            if let token, let pid = live[token] {
+            let record = job.logPath.flatMap {
+                try? String(contentsOfFile: AgentLauncher.sandboxRecordPath(logPath: $0), encoding: .utf8)
+            }
+            if let token, let carrier = live[token], carrier.outside {
+                let pid = carrier.pid
+                var processes = record.map { AgentProcesses(leader: pid, record: $0) } ?? AgentProcesses(leader: pid)
+                if core.config.sandbox == .bwrap, processes.liveInit == nil { processes = AgentProcesses.discover(leader: pid) }
                 let now = ContinuousClock.now
                 let profile = core.config.agents[job.agent]
                 let elapsed = job.startedAt.map { Date().timeIntervalSince($0) } ?? 0
                 let remaining = max(0, (profile?.timeout.seconds ?? 7200) - elapsed)
                 agents[job.id] = Agent(
-                    job: job, pid: pid, token: token, worktree: job.worktree ?? "", logPath: job.logPath ?? "",
-                    started: now, deadline: now + .seconds(remaining), lastSeen: now, gpu: nil, adopted: true,
-                    stopping: nil)
+                    job: job, pid: pid, processes: processes, token: token, worktree: job.worktree ?? "",
+                    logPath: job.logPath ?? "", started: now, deadline: now + .seconds(remaining), lastSeen: now, gpu: nil,
+                    adopted: true, stopping: nil)
                 _ = try? await core.store.write { context in
                     try context.appendEvent(
                         kind: EventKind.agentStarted, jobID: job.id, direction: job.direction,
@@ -407,26 +413,15 @@ actor Scheduler: Service {
                 }
                 logger.info("re-adopted agent", metadata: ["job.id": "\(job.id)", "pid": "\(pid)"])
             } else {
+                // The agent itself is gone; whatever it left in its sandbox goes too.
+                if let record { AgentProcesses(leader: nil, record: record).killAll() }
+                if let token, let carrier = live[token], let namespace = ProcessTable.pidNamespace(of: carrier.pid) {
+                    AgentProcesses(leader: nil, namespace: namespace).killAll()
+                }
                 _ = try? await core.store.endJob(id: job.id, ending: .vanished, maxAttempts: core.config.maxAttempts)
                 logger.notice("agent gone after restart", metadata: ["job.id": "\(job.id)"])
             }
         }
         merge.wake()
-    }
-
-    /// Maps MLAGENT_TOKEN values to the oldest process carrying them (the agent's root).
-    static func processesByToken() -> [String: Int32] {
-        var result: [String: Int32] = [:]
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int32(entry),
-                let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
-            else { continue }
-            for variable in data.split(separator: 0) where variable.starts(with: Array("MLAGENT_TOKEN=".utf8)) {
-                let token = String(decoding: variable.dropFirst("MLAGENT_TOKEN=".utf8.count), as: UTF8.self)
-                if let existing = result[token] { result[token] = min(existing, pid) } else { result[token] = pid }
-            }
-        }
-        return result
     }
 }
