@@ -194,11 +194,13 @@ struct AgentTests {
         _ = try client.enqueue(EnqueueParams(direction: "sleepy", agent: "sleeper"))
         try waitUntil("the sleeper to run") { try client.show(id: 1).pid != nil }
         let pid = try #require(try client.show(id: 1).pid)
-        try waitUntil("the sleeper's child") { Self.groupMembers(pid).count >= 2 }
+        // bwrap, its init, the shell and its child (the sandbox puts them in a session of their own).
+        let agent = { HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=1", socket: daemon.socketPath) }
+        try waitUntil("the sleeper's child") { agent().count >= 3 }
         let result = try daemon.ctl("cancel", "1", "--reason", "changed my mind")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try client.show(id: 1).state == .cancelled)
-        try waitUntil("every process of the group to be gone") { Self.groupMembers(pid).isEmpty }
+        try waitUntil("every process of the agent to be gone") { Self.groupMembers(pid).isEmpty && agent().isEmpty }
         try waitUntil("the abandoned direction on main") {
             try daemon.git("show", "main:research_directions/sleepy.md").output.contains("Status: abandoned")
         }
