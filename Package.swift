@@ -29,6 +29,7 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .target(name: "COpenat2"),
         .target(
             name: "MLAgentProtocol",
             swiftSettings: strict
@@ -63,6 +64,7 @@ let package = Package(
                 "MLAgentStore",
                 "MLAgentEval",
                 "CSystemd",
+                "COpenat2",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

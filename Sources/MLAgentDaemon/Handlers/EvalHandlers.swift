@@ -39,8 +39,8 @@ private func evaluate(
     _ = try await core.store.checkEvaluation(jobID: jobID, run: params.run, split: check, policy: policy)
     let worktree = try await core.store.job(id: jobID).worktree ?? ""
     let name = (params.path as NSString).lastPathComponent
+    let data = try await WorktreeFiles.read(params.path, worktree: worktree, maxBytes: maxPredictionBytes)
     let score = try await Task.detached {
-        let data = try WorktreeFiles.read(params.path, worktree: worktree, maxBytes: maxPredictionBytes)
         let seed = UInt64(bitPattern: params.run) &* 0x9E37_79B9_7F4A_7C15 &+ (split == .public ? 1 : 2)
         return try evaluator.score(data, name: name, split: split, seed: seed)
     }.value

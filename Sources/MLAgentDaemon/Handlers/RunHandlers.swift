@@ -56,11 +56,7 @@ struct RunArtifactHandler: RequestHandler {
         if let problem = ArtifactStore.problem(with: name) { throw RunValidation.invalid(problem, field: "name") }
         try await core.store.checkArtifact(jobID: jobID, run: params.run, name: name)
         let worktree = try await core.store.job(id: jobID).worktree ?? ""
-        let source = try WorktreeFiles.resolve(params.path, worktree: worktree)
-        let artifacts = artifacts
-        let copied = try await Task.detached {
-            try artifacts.copy(from: source, run: params.run, name: name, shownAs: params.path)
-        }.value
+        let copied = try await artifacts.copy(path: params.path, worktree: worktree, run: params.run, name: name)
         return try await core.store.recordArtifact(
             jobID: jobID, run: params.run, name: name, isDirectory: copied.isDirectory, files: copied.files,
             bytes: copied.bytes)
