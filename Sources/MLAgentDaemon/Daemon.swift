@@ -35,6 +35,11 @@ public enum Daemon {
                 "migrations": "\(AppDatabase.migrationNames.joined(separator: ","))",
             ])
 
+        // Targets that do not fit the metric stop the daemon here, before a workspace is created
+        // from them; agents never read a statement about the targets.
+        let targets = try TargetCheck.verify(
+            metric: config.metric, targetsDir: (config.stateDir as NSString).appendingPathComponent("targets"),
+            dataDir: config.dataDir, logger: logger)
         let workspace = try await Workspace.prepare(
             path: config.workspace, stateDir: config.stateDir, dataDir: config.dataDir, logger: logger)
         switch config.sandbox {
@@ -48,7 +53,9 @@ public enum Daemon {
             config: config, socketPath: source.info.path, workspacePath: workspace.path, promptsDir: config.promptsDir)
         let scheduler = Scheduler(core: core, launcher: launcher, workspace: workspace, merge: merge)
         let evaluator = Evaluator(
-            metric: config.metric, targetsDir: workspace.targetsDir, bootstrapSamples: config.bootstrapSamples)
+            metric: config.metric, targetsDir: workspace.targetsDir, bootstrapSamples: config.bootstrapSamples,
+            logger: logger)
+        evaluator.preload(targets)
         let artifacts = ArtifactStore(
             root: (config.stateDir as NSString).appendingPathComponent("artifacts"), maxBytes: config.maxArtifactBytes)
         let services = AgentServices(
