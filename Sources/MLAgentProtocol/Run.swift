@@ -332,11 +332,15 @@ public struct EvalResult: Sendable, Codable, Equatable {
     public var publicScore: Double?
     public var gap: Double?
     public var overfit: Bool?
+    /// For a submission: the gap above which it is flagged (the larger of the noise margin of
+    /// the two scores' intervals and the metric's `overfit_gap`), and why it is or is not.
+    public var gapThreshold: Double?
+    public var overfitReason: String?
 
     public init(
         run: Int64, direction: String, split: String, metric: String, higherIsBetter: Bool, score: Double,
         interval: ScoreInterval?, rows: Int, time: String, publicEvalsLeft: Int, publicScore: Double? = nil,
-        gap: Double? = nil, overfit: Bool? = nil
+        gap: Double? = nil, overfit: Bool? = nil, gapThreshold: Double? = nil, overfitReason: String? = nil
     ) {
         self.run = run
         self.direction = direction
@@ -351,6 +355,8 @@ public struct EvalResult: Sendable, Codable, Equatable {
         self.publicScore = publicScore
         self.gap = gap
         self.overfit = overfit
+        self.gapThreshold = gapThreshold
+        self.overfitReason = overfitReason
     }
 
     enum CodingKeys: String, CodingKey {
@@ -358,6 +364,8 @@ public struct EvalResult: Sendable, Codable, Equatable {
         case higherIsBetter = "higher_is_better"
         case publicEvalsLeft = "public_evals_left"
         case publicScore = "public_score"
+        case gapThreshold = "gap_threshold"
+        case overfitReason = "overfit_reason"
     }
 }
 
@@ -388,12 +396,21 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
     public var rationale: String
     public var startedAt: String
     public var finishedAt: String?
+    /// The gap above which the submission is flagged `overfit` (the larger of the noise margin of
+    /// the two scores' bootstrap intervals and the metric's `overfit_gap`), as judged when it was
+    /// submitted.
+    public var gapThreshold: Double?
+    /// Why the direction is flagged `overfit` (nil when it is not).
+    public var overfitReason: String?
+    /// For a submitted direction: why the gap is or is not flagged, in one sentence.
+    public var gapNote: String?
 
     public init(
         rank: Int, direction: String, branch: String, status: String, jobID: Int64, publicScore: Double?,
         publicInterval: ScoreInterval?, bestRun: Int64?, bestRunName: String?, submittedRun: Int64?,
         submittedPublicScore: Double?, privateScore: Double?, gap: Double?, runs: Int, failedRuns: Int, publicEvals: Int,
-        flags: [String], rationale: String, startedAt: String, finishedAt: String?
+        flags: [String], rationale: String, startedAt: String, finishedAt: String?, gapThreshold: Double? = nil,
+        overfitReason: String? = nil, gapNote: String? = nil
     ) {
         self.rank = rank
         self.direction = direction
@@ -415,6 +432,9 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
         self.rationale = rationale
         self.startedAt = startedAt
         self.finishedAt = finishedAt
+        self.gapThreshold = gapThreshold
+        self.overfitReason = overfitReason
+        self.gapNote = gapNote
     }
 
     enum CodingKeys: String, CodingKey {
@@ -431,22 +451,38 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
         case publicEvals = "public_evals"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case gapThreshold = "gap_threshold"
+        case overfitReason = "overfit_reason"
+        case gapNote = "gap_note"
     }
 }
 
 public struct Leaderboard: Sendable, Codable, Equatable {
     public var metric: String
     public var higherIsBetter: Bool
+    /// The metric's `overfit_gap`: a gap, or a share of the public score (see `overfitRule`).
     public var overfitGap: Double
     public var publicEvalBudget: Int
     public var directions: [LeaderboardEntry]
+    /// When a direction is flagged `overfit`, in one sentence.
+    public var overfitRule: String?
 
-    public init(metric: String, higherIsBetter: Bool, overfitGap: Double, publicEvalBudget: Int, directions: [LeaderboardEntry]) {
+    public init(
+        metric: String, higherIsBetter: Bool, overfitGap: Double, publicEvalBudget: Int, directions: [LeaderboardEntry],
+        overfitRule: String? = nil
+    ) {
         self.metric = metric
         self.higherIsBetter = higherIsBetter
         self.overfitGap = overfitGap
         self.publicEvalBudget = publicEvalBudget
         self.directions = directions
+        self.overfitRule = overfitRule
+    }
+
+    /// What the gap is for this metric: "public − private" when higher is better, else
+    /// "private − public"; positive always means the private score is worse.
+    public var gapDefinition: String {
+        higherIsBetter ? "public − private" : "private − public"
     }
 
     enum CodingKeys: String, CodingKey {
@@ -454,6 +490,7 @@ public struct Leaderboard: Sendable, Codable, Equatable {
         case higherIsBetter = "higher_is_better"
         case overfitGap = "overfit_gap"
         case publicEvalBudget = "public_eval_budget"
+        case overfitRule = "overfit_rule"
     }
 }
 

@@ -15,6 +15,9 @@ struct DirectionRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var finished_at: Date?
     var submitted_run: Int64? = nil
     var overfit: Bool = false
+    /// Why the submission was (or was not) flagged, and the gap it was compared with (v6-eval).
+    var overfit_reason: String? = nil
+    var gap_threshold: Double? = nil
 
     var direction: Direction {
         Direction(

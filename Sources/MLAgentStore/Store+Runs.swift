@@ -3,32 +3,6 @@ import GRDB
 import GRDBSQLite
 public import MLAgentProtocol
 
-/// How predictions are scored and judged: the metric, its direction, the public budget and
-/// the gap that flags overfitting. Set by the daemon's configuration.
-public struct EvaluationPolicy: Sendable, Equatable {
-    public var metric: String
-    public var higherIsBetter: Bool
-    public var publicEvalBudget: Int
-    public var overfitGap: Double
-
-    public init(metric: String, higherIsBetter: Bool, publicEvalBudget: Int, overfitGap: Double) {
-        self.metric = metric
-        self.higherIsBetter = higherIsBetter
-        self.publicEvalBudget = publicEvalBudget
-        self.overfitGap = overfitGap
-    }
-
-    /// `a` is better than `b`.
-    public func better(_ a: Double, than b: Double) -> Bool {
-        higherIsBetter ? a > b : a < b
-    }
-
-    /// How much worse the private score is than the public one (positive = worse).
-    public func gap(publicScore: Double, privateScore: Double) -> Double {
-        higherIsBetter ? publicScore - privateScore : privateScore - publicScore
-    }
-}
-
 /// Experiment tracking: runs, params, tags, metric points, artifacts and evaluations. A job's
 /// token reaches only the runs of its own direction; nothing here deletes anything.
 extension Store {
@@ -385,28 +359,36 @@ extension Store {
                 return result
             }
             result.publicScore = run.public_score
-            var overfit = false
-            if let publicScore = run.public_score {
-                let gap = policy.gap(publicScore: publicScore, privateScore: score)
-                result.gap = gap
-                overfit = gap > policy.overfitGap
+            // The verdict is kept with the direction: the leaderboard, the summary and the
+            // direction file show why it was flagged, as judged when it was submitted.
+            let verdict = run.public_score.map { publicScore in
+                policy.judge(
+                    publicScore: publicScore, publicInterval: run.public_ci.flatMap(ScoreInterval.decode),
+                    privateScore: score, privateInterval: interval)
             }
+            let overfit = verdict?.flagged ?? false
+            result.gap = verdict?.gap
+            result.gapThreshold = verdict?.threshold
             result.overfit = overfit
+            result.overfitReason = verdict?.reason
             try db.execute(
-                sql: "UPDATE directions SET submitted_run = ?, overfit = ? WHERE name = ?",
-                arguments: [runID, overfit, run.direction])
+                sql: "UPDATE directions SET submitted_run = ?, overfit = ?, overfit_reason = ?, gap_threshold = ? WHERE name = ?",
+                arguments: [runID, overfit, verdict?.reason, verdict?.threshold, run.direction])
             var data: [String: JSONValue] = ["run": .int(runID), "score": .double(score)]
-            if let gap = result.gap { data["gap"] = .double(gap) }
+            if let verdict {
+                data["gap"] = .double(verdict.gap)
+                data["gap_threshold"] = .double(verdict.threshold)
+            }
             if let publicScore = run.public_score { data["public_score"] = .double(publicScore) }
             let gapText = result.gap.map { ", gap \(Self.format($0))" } ?? ""
             try context.appendEvent(
                 kind: EventKind.runSubmitted, jobID: jobID, direction: run.direction,
                 message: "run \(runID) submitted: private \(policy.metric) \(shown)\(gapText)", data: data)
-            if overfit, let gap = result.gap {
+            if overfit, let verdict {
+                data["reason"] = .string(verdict.reason)
                 try context.appendEvent(
                     kind: EventKind.overfit, jobID: jobID, direction: run.direction,
-                    message: "direction \(run.direction) overfits the public split: private \(shown) trails public \(Self.format(run.public_score ?? 0)) by \(Self.format(gap)) (> overfit_gap \(Self.format(policy.overfitGap)))",
-                    data: data)
+                    message: "direction \(run.direction) overfits the public split: \(verdict.reason)", data: data)
             }
             return result
         }
@@ -517,10 +499,17 @@ extension Store {
                 interval: record.ci.flatMap(ScoreInterval.decode), rows: record.rows,
                 time: Timestamp.format(record.created_at), publicEvalsLeft: left)
             if record.split == "private", let publicScore = run.public_score {
-                let gap = policy.gap(publicScore: publicScore, privateScore: record.score)
                 result.publicScore = publicScore
-                result.gap = gap
-                result.overfit = gap > policy.overfitGap
+                result.gap = policy.gap(publicScore: publicScore, privateScore: record.score)
+                // As judged at the submission (see recordEvaluation).
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT overfit, overfit_reason, gap_threshold FROM directions WHERE name = ? AND submitted_run = ?",
+                    arguments: [run.direction, id])
+                {
+                    result.overfit = row["overfit"]
+                    result.overfitReason = row["overfit_reason"]
+                    result.gapThreshold = row["gap_threshold"]
+                }
             }
             return result
         }
@@ -573,60 +562,6 @@ extension Store {
                 }
             }
             handle.write(buffer)
-        }
-    }
-
-    // MARK: Leaderboard
-
-    /// Directions ranked by their best public score (directions without one last).
-    public func leaderboard(policy: EvaluationPolicy) async throws -> Leaderboard {
-        try await database.writer.read { db in
-            let directions = try DirectionRecord.order(Column("started_at")).fetchAll(db)
-            let runs = try RunRecord.order(Column("id")).fetchAll(db)
-            let byDirection = Dictionary(grouping: runs, by: \.direction)
-            var entries: [LeaderboardEntry] = []
-            for direction in directions {
-                let own = byDirection[direction.name] ?? []
-                var best: RunRecord?
-                for run in own where run.status != RunStatus.failed.rawValue {
-                    guard let score = run.public_score else { continue }
-                    if let current = best?.public_score, !policy.better(score, than: current) { continue }
-                    best = run
-                }
-                let submitted = direction.submitted_run.flatMap { id in own.first { $0.id == id } }
-                var gap: Double?
-                if let submitted, let publicScore = submitted.public_score, let privateScore = submitted.private_score {
-                    gap = policy.gap(publicScore: publicScore, privateScore: privateScore)
-                }
-                let evals = own.reduce(0) { $0 + $1.public_evals }
-                var flags: [String] = []
-                if direction.overfit { flags.append("overfit") }
-                if direction.status == "completed", submitted == nil { flags.append("no_submission") }
-                if evals >= policy.publicEvalBudget { flags.append("budget_exhausted") }
-                if direction.status == "failed" || direction.status == "abandoned" { flags.append(direction.status) }
-                entries.append(
-                    LeaderboardEntry(
-                        rank: 0, direction: direction.name, branch: direction.branch, status: direction.status,
-                        jobID: direction.job_id, publicScore: best?.public_score,
-                        publicInterval: best?.public_ci.flatMap(ScoreInterval.decode), bestRun: best?.id,
-                        bestRunName: best?.name, submittedRun: submitted?.id, submittedPublicScore: submitted?.public_score,
-                        privateScore: submitted?.private_score, gap: gap, runs: own.count,
-                        failedRuns: own.filter { $0.status == RunStatus.failed.rawValue }.count, publicEvals: evals,
-                        flags: flags, rationale: direction.rationale, startedAt: Timestamp.format(direction.started_at),
-                        finishedAt: direction.finished_at.map(Timestamp.format)))
-            }
-            entries.sort { a, b in
-                switch (a.publicScore, b.publicScore) {
-                case let (x?, y?): return x == y ? a.startedAt < b.startedAt : policy.better(x, than: y)
-                case (.some, nil): return true
-                case (nil, .some): return false
-                case (nil, nil): return a.startedAt < b.startedAt
-                }
-            }
-            for index in entries.indices { entries[index].rank = index + 1 }
-            return Leaderboard(
-                metric: policy.metric, higherIsBetter: policy.higherIsBetter, overfitGap: policy.overfitGap,
-                publicEvalBudget: policy.publicEvalBudget, directions: entries)
         }
     }
 }

@@ -48,8 +48,8 @@ struct SubmitCommand: ParsableCommand {
         var line = "run \(runID): private \(result.metric) \(Output.score(result.score))\(Output.interval(result.interval))"
         if let publicScore = result.publicScore { line += ", public \(Output.score(publicScore))" }
         if let gap = result.gap { line += ", gap \(String(format: "%+.4f", gap))" }
-        if result.overfit == true { line += " (overfit: the gap exceeds the configured overfit_gap)" }
         Output.line(line)
+        if let reason = result.overfitReason { Output.line("\(result.overfit == true ? "overfit" : "not flagged"): \(reason)") }
     }
 }
 
@@ -62,7 +62,8 @@ struct LeaderboardCommand: ParsableCommand {
     func run() throws {
         let board = try options.withClient { try $0.leaderboard() }
         if options.json { return try options.printJSON(board) }
-        Output.line("\(board.metric) (\(board.higherIsBetter ? "higher" : "lower") is better); 95% bootstrap intervals")
+        Output.line(
+            "\(board.metric) (\(board.higherIsBetter ? "higher" : "lower") is better); 95% bootstrap intervals; gap = \(board.gapDefinition) (positive: private is worse)")
         if board.directions.isEmpty { return Output.line("no directions yet") }
         Output.line(
             Output.table(
@@ -76,6 +77,10 @@ struct LeaderboardCommand: ParsableCommand {
                         entry.bestRun.map(String.init) ?? "-", entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),
                     ]
                 }))
+        for entry in board.directions {
+            if let reason = entry.overfitReason { Output.line("overfit \(entry.direction): \(reason)") }
+        }
+        if let rule = board.overfitRule { Output.line("A direction is \(rule).") }
     }
 }
 

@@ -35,7 +35,7 @@ struct ConfigTests {
             overfit_gap = 1
             """, source: "test.toml")
         #expect(config.metric == .rmse && !config.evaluationPolicy.higherIsBetter)
-        #expect(config.publicEvalBudget == 7 && config.overfitGap == 1.0)
+        #expect(config.publicEvalBudget == 7 && config.overfitGaps[.rmse] == .absolute(1))
         #expect(config.socketPath == "/run/x.sock")
         #expect(config.idleTimeout == .seconds(90))
         #expect(config.maxLineBytes == 4096)

@@ -101,7 +101,9 @@ public enum ConfigLoader {
             if let v = try reader.int(evaluation, "evaluation.public_eval_budget", range: 1...1_000_000) {
                 config.publicEvalBudget = v
             }
-            if let v = try reader.double(evaluation, "evaluation.overfit_gap", range: 0...1e12) { config.overfitGap = v }
+            if let v = try reader.overfitGaps(evaluation, "evaluation.overfit_gap") {
+                config.overfitGaps.merge(v) { _, new in new }
+            }
             if let v = try reader.int(evaluation, "evaluation.bootstrap_samples", range: 0...100_000) {
                 config.bootstrapSamples = v
             }
@@ -223,6 +225,48 @@ public enum ConfigLoader {
             guard let duration = DurationText.parse(text) else {
                 throw ConfigError("\(source): \(key) = \"\(text)\" is not a duration; use forms like \"500ms\", \"30s\", \"10m\", \"2h\"")
             }
+        /// `overfit_gap`: one number for every metric (an absolute gap), or a table by metric of
+        /// absolute gaps (numbers) and shares of the public score (strings such as "2%").
+        func overfitGaps(_ table: TOMLTable, _ key: String) throws -> [EvalMetric: GapFloor]? {
+            guard let value = value(table, key) else { return nil }
+            if let number = value.double ?? value.int.map(Double.init) {
+                let floor = try gapFloor(number, key)
+                return Dictionary(uniqueKeysWithValues: EvalMetric.allCases.map { ($0, floor) })
+            }
+            guard let metrics = value.table else {
+                throw ConfigError(
+                    "\(source): \(key) must be a number or a table by metric such as { rmse = \"2%\", roc_auc = 0.005 }, got \(value.type)")
+            }
+            var floors: [EvalMetric: GapFloor] = [:]
+            for name in metrics.keys {
+                let entry = "\(key).\(name)"
+                guard let metric = EvalMetric(rawValue: name) else {
+                    throw ConfigError(
+                        "\(source): unknown metric \(entry); known metrics: \(EvalMetric.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let item = metrics[name]!
+                if let number = item.double ?? item.int.map(Double.init) {
+                    floors[metric] = try gapFloor(number, entry)
+                } else if let text = item.string, text.hasSuffix("%"),
+                    let percent = Double(text.dropLast().trimmingCharacters(in: .whitespaces)), percent.isFinite,
+                    (0...1e6).contains(percent)
+                {
+                    floors[metric] = .relative(percent / 100)
+                } else {
+                    throw ConfigError(
+                        "\(source): \(entry) must be a gap (a number such as 0.005) or a share of the public score (a string such as \"2%\")")
+                }
+            }
+            return floors
+        }
+
+        private func gapFloor(_ number: Double, _ key: String) throws -> GapFloor {
+            guard number.isFinite, (0...1e12).contains(number) else {
+                throw ConfigError("\(source): \(key) = \(number) is out of range 0...1e12")
+            }
+            return .absolute(number)
+        }
+
             return duration
         }
 

@@ -54,9 +54,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var metric: EvalMetric = .rocAUC
     /// Public evaluations allowed per direction.
     public var publicEvalBudget = 100
-    /// A submitted run whose private score trails its public score by more than this is
-    /// flagged `overfit`.
-    public var overfitGap = 0.02
+    /// The smallest gap flagged `overfit`, per metric (`overfit_gap`): a submission is flagged
+    /// when its gap exceeds both the noise margin of its two bootstrap intervals and this.
+    public var overfitGaps: [EvalMetric: GapFloor] = DaemonConfig.defaultOverfitGaps
     /// Bootstrap resamples behind each score's 95% interval (0: no interval).
     public var bootstrapSamples = 1000
     /// Largest artifact (file or directory) an agent may upload.
@@ -117,8 +117,12 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The evaluation settings the store applies.
     public var evaluationPolicy: EvaluationPolicy {
         EvaluationPolicy(
+    /// Each metric's documented default `overfit_gap` (see ``GapFloor/defaults``).
+    public static let defaultOverfitGaps: [EvalMetric: GapFloor] = Dictionary(
+        uniqueKeysWithValues: EvalMetric.allCases.map { ($0, GapFloor.defaults[$0.rawValue] ?? .absolute(0)) })
+
             metric: metric.rawValue, higherIsBetter: metric.higherIsBetter, publicEvalBudget: publicEvalBudget,
-            overfitGap: overfitGap)
+            overfitFloor: overfitGaps[metric] ?? GapFloor.defaults[metric.rawValue] ?? .absolute(0))
     }
 
     /// Absolute path of the SQLite database inside the state directory.

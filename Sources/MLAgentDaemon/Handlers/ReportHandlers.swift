@@ -64,6 +64,7 @@ enum SummaryReport {
                 if let run = entry.bestRun { line += ", best run \(run)" }
                 if !entry.flags.isEmpty { line += "  [\(entry.flags.joined(separator: ", "))]" }
                 lines.append(line)
+                if let reason = entry.overfitReason { lines.append("     overfit: \(reason)") }
             }
         }
         lines.append("")
@@ -79,21 +80,28 @@ enum SummaryReport {
         } else {
             lines.append("Overall best: none yet (no run has a public score).")
         }
+        let definition = "\(board.gapDefinition); positive means the private score is worse"
         if let meanGap {
             lines.append(
-                "Public/private gap: mean \(signed(meanGap)) over \(gaps.count) submitted directions; overfit (gap > \(format(board.overfitGap))): \(overfit.isEmpty ? "none" : overfit.joined(separator: ", ")).")
+                "Public/private gap (\(definition)): mean \(signed(meanGap)) over \(gaps.count) submitted directions; overfit: \(overfit.isEmpty ? "none" : overfit.joined(separator: ", ")).")
         } else {
-            lines.append("Public/private gap: no submissions yet.")
+            lines.append("Public/private gap (\(definition)): no submissions yet.")
         }
+        if let rule = board.overfitRule { lines.append("A direction is \(rule).") }
         lines.append("")
         lines.append("What was tried:")
         let entries = Dictionary(uniqueKeysWithValues: board.directions.map { ($0.direction, $0) })
         for direction in directions {
             let count = entries[direction.name]?.runs ?? 0
-            let rationale = firstLine(direction.rationale.isEmpty ? direction.guidance : direction.rationale)
-            var line = "- \(direction.name) (\(direction.status), \(count) runs): \(rationale.isEmpty ? "queued by the operator" : rationale)"
-            if let learnings = direction.learnings.map(keyLearning), !learnings.isEmpty { line += " Learned: \(learnings)" }
-            lines.append(line)
+            lines.append("- \(direction.name) (\(direction.status), \(count) run\(count == 1 ? "" : "s"))")
+            let guidance = firstLine(direction.guidance)
+            let rationale = firstLine(direction.rationale)
+            if !guidance.isEmpty { lines.append("  Guidance: \(guidance)") }
+            if !rationale.isEmpty, rationale != guidance { lines.append("  Rationale: \(rationale)") }
+            if guidance.isEmpty, rationale.isEmpty { lines.append("  Queued by the operator without guidance.") }
+            for (heading, point) in learningPoints(direction.learnings ?? "") {
+                lines.append("  \(heading): \(point)")
+            }
         }
         if directions.isEmpty { lines.append("- nothing yet") }
         return SessionSummary(
@@ -111,16 +119,24 @@ enum SummaryReport {
         return String(format: "%+.4f", value)
     }
 
-    /// The first point under a "What worked" heading when the learnings have one, else their
-    /// first line.
-    static func keyLearning(_ text: String) -> String {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if let heading = lines.firstIndex(where: { $0.lowercased().hasPrefix("#") && $0.lowercased().contains("what worked") }) {
-            let rest = lines[(heading + 1)...].joined(separator: "\n")
-            let line = firstLine(rest)
-            if !line.isEmpty { return line }
+    /// The learnings as (heading, first point) pairs, one per Markdown heading that has text under
+    /// it ("What worked", "What failed", …), in order and at most five; text before the first
+    /// heading, or learnings without headings, come under "Learnings".
+    static func learningPoints(_ text: String) -> [(String, String)] {
+        var sections: [(heading: String, body: [Substring])] = [("Learnings", [])]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("#") {
+                let heading = trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
+                sections.append((heading.isEmpty ? "Learnings" : heading, []))
+            } else {
+                sections[sections.count - 1].body.append(line)
+            }
         }
-        return firstLine(text)
+        return sections.compactMap { section -> (String, String)? in
+            let point = firstLine(section.body.joined(separator: "\n"))
+            return point.isEmpty ? nil : (section.heading, point)
+        }.prefix(5).map { $0 }
     }
 
     /// The first non-heading line of a Markdown text, shortened.

@@ -11,6 +11,8 @@ enum DirectionFile {
         var runs: [Run]
         var metric: String
         var higherIsBetter: Bool
+        /// The configured `overfit_gap` of the metric; the verdict itself (threshold and reason)
+        /// comes with the entry, as judged at the submission.
         var overfitGap: Double
     }
 
@@ -64,11 +66,15 @@ enum DirectionFile {
         }
         if let submitted = entry.submittedRun {
             var line = "- Submitted run: \(submitted), public \(format(entry.submittedPublicScore)), private \(format(entry.privateScore))"
-            if let gap = entry.gap { line += ", gap \(String(format: "%+.4f", gap)) (positive: private is worse)" }
+            if let gap = entry.gap {
+                let definition = results.higherIsBetter ? "public − private" : "private − public"
+                line += ", gap \(String(format: "%+.4f", gap)) (\(definition): positive means the private score is worse)"
+            }
             lines.append(line)
             if entry.flags.contains("overfit") {
-                lines.append(
-                    "- Flag: overfit. The private score trails the public score by more than \(format(results.overfitGap)).")
+                lines.append("- Flag: overfit. \(sentence(entry.overfitReason ?? "the gap exceeds the overfit threshold"))")
+            } else if let note = entry.gapNote {
+                lines.append("- Overfit check (not flagged): \(note.hasSuffix(".") ? note : note + ".")")
             }
         } else {
             lines.append("- Submitted run: none (the private split was not scored)")
@@ -83,6 +89,12 @@ enum DirectionFile {
             lines += ["", "Run records: `mlruns/\(entry.direction)/<run>/` (run.json, metrics.jsonl, artifacts/)."]
         }
         return lines
+    }
+
+    /// `text` with a capital letter and a final full stop.
+    static func sentence(_ text: String) -> String {
+        let body = text.hasSuffix(".") ? text : text + "."
+        return body.prefix(1).uppercased() + body.dropFirst()
     }
 
     static func format(_ value: Double?) -> String {
