@@ -41,7 +41,11 @@ public final class Connection {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
         }
         hello = Hello(server: "", version: "", protocolVersion: 0, maxLineBytes: 0, capabilities: [])
-        guard case .notification(let first) = try readMessage(), first.method == Method.hello else {
+        let opening = try readMessage()
+        // A daemon that refuses the connection (a peer over its connection cap) says why
+        // instead of its hello.
+        if case .error(let refusal) = opening { throw ClientError.rpc(refusal.error) }
+        guard case .notification(let first) = opening, first.method == Method.hello else {
             throw ClientError.protocolViolation("the first line was not a hello")
         }
         hello = try first.params.decode(Hello.self)

@@ -81,4 +81,6 @@ public enum EventKind {
     public static let overfit = "overfit"
     /// MLflow refused a request for good; the mirror set the record aside.
     public static let mlflowDeadLetter = "mlflow.dead_letter"
+    /// A peer or a job reached one of the daemon's limits (`data.limit` names it).
+    public static let limitHit = "limit.hit"
 }

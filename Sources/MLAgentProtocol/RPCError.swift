@@ -47,6 +47,8 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
     case budgetExhausted = "budget_exhausted"
     /// The caller may not touch this path, run or direction.
     case forbidden = "forbidden"
+    /// The peer holds as many connections as its cap allows; the connection is closed.
+    case tooManyConnections = "too_many_connections"
 
     public var code: Int {
         switch self {
@@ -63,6 +65,7 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
         case .forbidden: -32002
         case .budgetExhausted: -32011
         case .invalidPredictions: -32012
+        case .tooManyConnections: -32013
         }
     }
 }

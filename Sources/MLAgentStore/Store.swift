@@ -194,8 +194,8 @@ public final class Store: Sendable {
 
     /// Appends a standalone event (daemon start/stop and the like).
     @discardableResult
-    public func record(kind: String, message: String, data: [String: JSONValue] = [:]) async throws -> Event {
-        try await write { context in try context.appendEvent(kind: kind, message: message, data: data) }
+    public func record(kind: String, jobID: Int64? = nil, message: String, data: [String: JSONValue] = [:]) async throws -> Event {
+        try await write { context in try context.appendEvent(kind: kind, jobID: jobID, message: message, data: data) }
     }
 
     // MARK: Settings

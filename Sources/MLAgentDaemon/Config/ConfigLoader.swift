@@ -40,8 +40,19 @@ public enum ConfigLoader {
         if let daemon = try reader.section(table, "daemon", keys: [
             "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
             "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir", "push_remote",
-            "agents_dir", "python",
+            "agents_dir", "python", "max_connections", "max_connections_per_agent", "max_connections_per_user",
+            "operator_reserve",
         ]) {
+            if let v = try reader.int(daemon, "daemon.max_connections", range: 16...1_000_000) { config.connectionLimits.total = v }
+            if let v = try reader.int(daemon, "daemon.max_connections_per_agent", range: 1...1_000_000) {
+                config.connectionLimits.perAgent = v
+            }
+            if let v = try reader.int(daemon, "daemon.max_connections_per_user", range: 1...1_000_000) {
+                config.connectionLimits.perUser = v
+            }
+            if let v = try reader.int(daemon, "daemon.operator_reserve", range: 0...1_000_000) {
+                config.connectionLimits.operatorReserve = v
+            }
             if let v = try reader.string(daemon, "daemon.push_remote") { config.pushRemote = v }
             if let v = try reader.string(daemon, "daemon.prompts_dir") { config.promptsDir = v }
             if let v = try reader.string(daemon, "daemon.agents_dir") { config.agentsDir = v }

@@ -16,6 +16,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxLineBytes = 1 << 20
     public var idleTimeout: Duration = .seconds(600)
     public var subscriberBuffer = 1024
+    /// Connection caps: all connections, per agent (job), per local user, and the share of
+    /// `total` that agents together can never take.
+    var connectionLimits = ConnectionLimits(total: 4096, perAgent: 64, perUser: 256, operatorReserve: 64)
     public var statusInterval: Duration = .seconds(2)
     public var logLevel: Logger.Level = .info
     public var logTarget: LogTarget = .auto

@@ -73,8 +73,27 @@ final class ConnectionRegistry: Sendable {
         var connections: [UInt64: ConnectionState] = [:]
         var nextID: UInt64 = 1
         var draining = false
+        var keys: [UInt64: PeerKey] = [:]
+        var open: [PeerKey: Int] = [:]
+        var agentsOpen = 0
     }
     private let inner = NIOLockedValueBox(Inner())
+
+    /// Counts a new connection against its peer's caps, or returns why it is refused (then it
+    /// is not counted).
+    func admit(_ connection: ConnectionState, as key: PeerKey, limits: ConnectionLimits) -> String? {
+        inner.withLockedValue { inner in
+            if let refusal = limits.refusal(
+                for: key, open: inner.open, agentsOpen: inner.agentsOpen, totalOpen: inner.keys.count)
+            {
+                return refusal
+            }
+            inner.keys[connection.id] = key
+            inner.open[key, default: 0] += 1
+            if key.isAgent { inner.agentsOpen += 1 }
+            return nil
+        }
+    }
 
     func makeID() -> UInt64 {
         inner.withLockedValue { inner in
@@ -92,7 +111,13 @@ final class ConnectionRegistry: Sendable {
     }
 
     func remove(_ connection: ConnectionState) {
-        _ = inner.withLockedValue { $0.connections.removeValue(forKey: connection.id) }
+        inner.withLockedValue { inner in
+            inner.connections.removeValue(forKey: connection.id)
+            guard let key = inner.keys.removeValue(forKey: connection.id) else { return }
+            inner.open[key, default: 1] -= 1
+            if inner.open[key] == 0 { inner.open.removeValue(forKey: key) }
+            if key.isAgent { inner.agentsOpen -= 1 }
+        }
     }
 
     func drainAll() {

@@ -29,6 +29,9 @@ final class ControlServer: Service {
     let source: ListenSource
     let router: RequestRouter
     let registry = ConnectionRegistry()
+    let refusals = RefusalLog()
+    /// The connection caps, fitted under the descriptor limit when the server starts.
+    let limits: ConnectionLimits
     let onListening: @Sendable () -> Void
     private let logger: Logger
 
@@ -43,6 +46,7 @@ final class ControlServer: Service {
         self.source = source
         self.onListening = onListening
         self.logger = core.logger
+        self.limits = core.config.connectionLimits.fitted(toDescriptors: ConnectionLimits.raiseDescriptorLimit())
         var router = RequestRouter()
         router.register(StatusHandler(core: core, listener: source.info))
         router.register(EnqueueHandler(core: core))
@@ -177,9 +181,20 @@ final class ControlServer: Service {
         do {
             try await child.channel.executeThenClose { inbound, outbound in
                 let writer = LineWriter(outbound: outbound)
+        let key = await peerKey(state.peer)
                 try await writer.send(
                     RPCNotification(
                         method: Method.hello,
+                // Over its cap a peer is told at once, and the connection closes: the listener
+                // keeps accepting, so operators and other agents still get in.
+                if let refusal = registry.admit(state, as: key, limits: limits) {
+                    try await writer.send(
+                        RPCErrorReply(
+                            id: nil,
+                            error: RPCError(.tooManyConnections, refusal, context: ["peer": .string(key.description)])))
+                    await recordRefusal(key, reason: refusal, logger: log)
+                    return
+                }
                         params: try JSONValue(
                             encoding: Hello(
                                 server: "mlagentd", version: mlagentVersion, protocolVersion: protocolVersion,
