@@ -60,7 +60,7 @@ struct ArtifactStore: Sendable {
         } else {
             let reader = BoundedReader(shownAs: path, limit: limit, control: control)
             try reader.check(source)
-            let output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            let output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, Self.mode(of: source))
             guard output >= 0 else { throw Self.storeFailure(name) }
             defer { close(output) }
             copied = Copied(isDirectory: false, files: 1, bytes: try reader.copy(source, to: output))
@@ -76,6 +76,11 @@ struct ArtifactStore: Sendable {
         }
         guard rename(staging, destination) == 0 else { throw Self.storeFailure(name) }
         return copied
+    }
+
+    /// The mode of a stored copy: executable when the agent's file was.
+    static func mode(of file: borrowing BeneathOpener.Opened) -> mode_t {
+        file.info.st_mode & S_IXUSR != 0 ? 0o755 : 0o644
     }
 
     static func storeFailure(_ name: String) -> RPCError {

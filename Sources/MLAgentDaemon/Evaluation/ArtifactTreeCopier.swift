@@ -69,7 +69,7 @@ struct ArtifactTreeCopier {
                         "\(shownAs) holds more than \(limit.described) (\(shown(child)) alone is \(entry.info.st_size) bytes); nothing was copied")
                 }
                 try reader.check(entry)
-                let output = openat(destination, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                let output = openat(destination, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, ArtifactStore.mode(of: entry))
                 guard output >= 0 else { throw ArtifactStore.storeFailure(shownAs) }
                 defer { close(output) }
                 bytes += try reader.copy(entry, to: output)
@@ -90,10 +90,10 @@ struct ArtifactTreeCopier {
                     kind: .forbidden)
             case .special:
                 throw refusal("\(shown(child)) is not a regular file or directory (a device, pipe or socket)")
-            case .missing, .changed:
+            case .missing, .changed, .notDirectory:
                 throw refusal("\(shown(child)) was removed or replaced while the daemon copied \(shownAs); leave it alone until the call returns")
-            case .notDirectory, .system:
-                throw refusal("cannot open \(shown(child)): \(String(cString: strerror(EIO)))")
+            case .system(let code):
+                throw refusal("cannot open \(shown(child)): \(String(cString: strerror(code)))")
             }
         }
     }

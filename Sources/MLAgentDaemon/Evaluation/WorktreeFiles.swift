@@ -21,6 +21,7 @@ enum WorktreeFiles {
         guard !path.utf8.contains(0) else {
             throw RPCError(.invalidParams, "path \(path) contains a NUL byte", context: ["path": .string(path)])
         }
+        guard worktree.hasPrefix("/") else { throw RPCError(.invalidState, "the job has no worktree") }
         let parts = split(path)
         var roots = [split(worktree)]
         if let real = realPath(worktree) { roots.append(split(real)) }
