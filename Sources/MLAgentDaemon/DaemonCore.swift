@@ -9,6 +9,8 @@ final class DaemonCore: Sendable {
     let config: DaemonConfig
     let store: Store
     let bus: EventBus
+    /// Every job's tokens and cost, kept current by the usage meter.
+    let usage = UsageLedger()
     let logger: Logger
     let startedAt: Date
     let clock = ContinuousClock()

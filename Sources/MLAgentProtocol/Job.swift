@@ -58,6 +58,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     /// The archive of the job's worktree on its branch: `pending` until the commit is
     /// written, then `done` (or `failed`); absent for a job that never had a worktree.
     public var archive: String?
+    /// Tokens and cost of the job's agent (`job.show` only), when its profile reads usage.
+    public var usage: TokenUsage?
 
     /// Ended, and nothing of it is still to be written to its branch.
     public var isSettled: Bool { state.isFinal && archive != "pending" }
@@ -94,7 +96,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case finishedAt = "finished_at"
         case pid, worktree
         case logPath = "log_path"
-        case archive
+        case archive, usage
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +117,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encodeIfPresent(worktree, forKey: .worktree)
         try c.encodeIfPresent(logPath, forKey: .logPath)
         try c.encodeIfPresent(archive, forKey: .archive)
+        try c.encodeIfPresent(usage, forKey: .usage)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -135,6 +138,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         worktree = try c.decodeIfPresent(String.self, forKey: .worktree)
         logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
         archive = try c.decodeIfPresent(String.self, forKey: .archive)
+        usage = try c.decodeIfPresent(TokenUsage.self, forKey: .usage)
     }
 }
 

@@ -175,6 +175,8 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     /// `bound` when the daemon created its socket, `activated` when systemd passed it.
     public var listen: String
     public var stateDir: String
+    /// Tokens and cost of every job so far, when any profile reads usage.
+    public var usage: TokenUsage?
 
     public struct Pool: Sendable, Codable, Equatable {
         public var running: Int
@@ -209,7 +211,7 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, pid, paused, queue, pool, socket, listen
+        case version, pid, paused, queue, pool, socket, listen, usage
         case protocolVersion = "protocol"
         case startedAt = "started_at"
         case uptimeSeconds = "uptime_seconds"

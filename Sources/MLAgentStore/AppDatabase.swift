@@ -288,6 +288,20 @@ public struct AppDatabase: Sendable {
                   FROM intents WHERE intents.kind = 'archive' AND intents.job_id = jobs.id ORDER BY id DESC LIMIT 1)
                 """)
         }
+        migrator.registerMigration("v9-usage") { db in
+            // Tokens and cost of each job's agent, read from its structured output: the
+            // running totals (`reported`: the CLI's own dollar figure, else an estimate).
+            try db.create(table: "job_usage") { t in
+                t.primaryKey("job_id", .integer).references("jobs", onDelete: .cascade)
+                t.column("input_tokens", .integer).notNull().defaults(to: 0)
+                t.column("output_tokens", .integer).notNull().defaults(to: 0)
+                t.column("cache_read_tokens", .integer).notNull().defaults(to: 0)
+                t.column("cache_write_tokens", .integer).notNull().defaults(to: 0)
+                t.column("cost_usd", .double).notNull().defaults(to: 0)
+                t.column("reported", .boolean).notNull().defaults(to: false)
+                t.column("updated_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -50,12 +50,34 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the MLflow comparison.")
     var mlflowOnly = false
 
+    @Option(help: "stream-json lines for the usage-reading benchmark (0 skips it).")
+    var usageLines = 60_000
+
+    @Flag(help: "Only the usage-reading benchmark.")
+    var usageOnly = false
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
+    func runUsage(_ figures: inout [String: Double], _ report: inout [String]) throws {
+        guard usageLines > 0 else { return }
+        let result = try UsageBenchmark(daemonPath: daemon, lines: usageLines).run()
+        figures["usage_write_cpu_ms_per_10k_lines"] = result.writeCPUPer10k * 1000
+        figures["usage_daemon_cpu_ms_per_10k_lines"] = result.daemonCPUPer10k * 1000
+        report.append(
+            String(
+                format: "usage     writing 10,000 stream-json lines to the log (baseline)  %7.1f ms CPU  (%.0f bytes a line)",
+                result.writeCPUPer10k * 1000, Double(result.bytes) / Double(result.lines)))
+        report.append(
+            String(
+                format: "usage     daemon reading their usage, per 10,000 lines            %7.1f ms CPU  (%.2fx the writes)",
+                result.daemonCPUPer10k * 1000, result.daemonCPUPer10k / result.writeCPUPer10k))
+    }
     func run() throws {
         var figures: [String: Double] = [:]
         var report: [String] = []
+        try runUsage(&figures, &report)
+        if usageOnly { return finish(figures: figures, report: report) }
         if let mlflow {
             let result = try MLflowBenchmark(daemonPath: daemon, mlflow: mlflow, points: mlflowPoints).run()
             figures["mlflow_python_log_batch_points_per_s"] = result.pythonPerSecond

@@ -4,7 +4,8 @@ import MLAgentProtocol
 
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "logs", abstract: "Print an agent's stdout and stderr; with --follow, keep printing.")
+        commandName: "logs",
+        abstract: "Print an agent's stdout and stderr (stream-json rendered readable); with --follow, keep printing.")
 
     @Argument(help: "The job id.")
     var id: Int64
@@ -12,10 +13,14 @@ struct LogsCommand: ParsableCommand {
     @Flag(name: [.long, .customShort("f")], help: "Keep printing until the job ends.")
     var follow = false
 
+    @Flag(name: .long, help: "Print the log as the agent wrote it (no rendering of stream-json).")
+    var raw = false
+
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
         try options.withClient(timeout: .seconds(60), idempotent: true) { client in
+            var printer = LogPrinter(raw: raw, prices: raw || options.json ? nil : LogPrinter.prices(client: client, job: id))
             var offset: Int64 = 0
             var collected = ""
             while true {
@@ -23,7 +28,7 @@ struct LogsCommand: ParsableCommand {
                 if options.json {
                     collected += chunk.data
                 } else if !chunk.data.isEmpty {
-                    FileHandle.standardOutput.write(Data(chunk.data.utf8))
+                    printer.write(chunk.data)
                 }
                 let progressed = chunk.nextOffset > offset
                 offset = chunk.nextOffset
@@ -33,6 +38,7 @@ struct LogsCommand: ParsableCommand {
                 if !follow || !chunk.running { break }
                 Thread.sleep(forTimeInterval: 0.25)
             }
+            printer.finish()
             if options.json {
                 try options.printJSON(["job_id": String(id), "data": collected])
             }

@@ -60,21 +60,24 @@ struct LeaderboardCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let board = try options.withClient { try $0.leaderboard() }
+        let (board, usage) = try options.withClient { client in
+            (try client.leaderboard(), options.json ? nil : try? client.usageReport())
+        }
         if options.json { return try options.printJSON(board) }
         Output.line(
             "\(board.metric) (\(board.higherIsBetter ? "higher" : "lower") is better); 95% bootstrap intervals; gap = \(board.gapDefinition) (positive: private is worse)")
         if board.directions.isEmpty { return Output.line("no directions yet") }
         Output.line(
             Output.table(
-                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "PRIVATE", "GAP", "RUNS", "BEST", "FLAGS"],
+                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "PRIVATE", "GAP", "RUNS", "BEST", "COST", "FLAGS"],
                 board.directions.map { entry in
                     [
                         String(entry.rank), entry.direction, entry.status, Output.score(entry.publicScore),
                         entry.publicInterval.map { "\(Output.score($0.low))–\(Output.score($0.high))" } ?? "-",
                         Output.score(entry.privateScore), entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
                         entry.failedRuns > 0 ? "\(entry.runs) (\(entry.failedRuns) failed)" : String(entry.runs),
-                        entry.bestRun.map(String.init) ?? "-", entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),
+                        entry.bestRun.map(String.init) ?? "-", UsageOutput.cost(usage?.usage(ofDirection: entry.direction)),
+                        entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),
                     ]
                 }))
         for entry in board.directions {
@@ -92,8 +95,11 @@ struct SummaryCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let summary = try options.withClient { try $0.summary() }
+        let (summary, usage) = try options.withClient { client in
+            (try client.summary(), options.json ? nil : try? client.usageReport())
+        }
         if options.json { return try options.printJSON(summary) }
         Output.line(summary.text)
+        for line in UsageOutput.summaryLines(usage, best: summary.best?.direction) { Output.line(line) }
     }
 }

@@ -49,6 +49,7 @@ struct ShowCommand: ParsableCommand {
         Output.line("started    \(Output.time(job.startedAt))")
         Output.line("finished   \(Output.time(job.finishedAt))")
         if !job.guidance.isEmpty { Output.line("guidance   \(job.guidance)") }
+        if let usage = job.usage { Output.line("cost       \(UsageOutput.describe(usage))") }
     }
 }
 

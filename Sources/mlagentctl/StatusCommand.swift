@@ -19,5 +19,6 @@ struct StatusCommand: ParsableCommand {
         Output.line("pool     \(status.pool.running)/\(status.pool.maxAgents) agents running")
         Output.line("paused   \(status.paused ? "yes: no new jobs are launched (mlagentctl resume)" : "no")")
         Output.line("events   last seq \(status.lastSeq)")
+        if let usage = status.usage { Output.line("cost     \(UsageOutput.describe(usage)) this session") }
     }
 }

@@ -36,6 +36,8 @@ actor Scheduler: Service {
     let launcher: AgentLauncher
     let workspace: Workspace
     let merge: MergeActor
+    /// Follows running agents' logs for their tokens and cost (`usage` in their profile).
+    let usage: UsageMeter
     private let logger: Logger
     private var agents: [Int64: Agent] = [:]
     private var wakeUp: AsyncStream<Void>.Continuation?
@@ -53,6 +55,7 @@ actor Scheduler: Service {
         self.launcher = launcher
         self.workspace = workspace
         self.merge = merge
+        self.usage = UsageMeter(core: core)
         self.logger = core.logger
     }
 
@@ -88,6 +91,7 @@ actor Scheduler: Service {
     /// One pass: reap exited agents, enforce budgets, fill the pool.
     func tick() async {
         await reap()
+        await meterUsage()
         enforce()
         await fill()
     }
@@ -97,6 +101,7 @@ actor Scheduler: Service {
     private func fill() async {
         while agents.count < core.config.maxAgents {
             if core.store.isPaused() { return }
+            if core.usage.sessionCapReached(core.config.maxSessionCostUSD) { return }
             await enqueueAutonomousIfNeeded()
             // Nothing queued: no transaction (the counts are cached in memory).
             if (core.store.counts()[.queued] ?? 0) == 0 { return }
@@ -208,6 +213,7 @@ actor Scheduler: Service {
             // Whatever is left of the group and the sandbox goes too.
             agent.processes.killAll()
             agents[id] = nil
+            await usage.finish(Self.metered(id, agent))
             let ending = agent.stopping?.ending ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
             do {
                 let job = try await core.store.endJob(id: id, ending: ending, maxAttempts: core.config.maxAttempts)
@@ -259,6 +265,18 @@ actor Scheduler: Service {
                 stop(id, ending: .stalled(reason: "the agent made no protocol call for \(quiet)"), event: EventKind.agentStalled)
             }
         }
+    }
+
+    /// Reads the agents' usage; a job at a cost cap is stopped like a cancelled one.
+    private func meterUsage() async {
+        let running = agents.filter { $0.value.stopping == nil }.map { Self.metered($0.key, $0.value) }
+        for hit in await usage.poll(running) {
+            stop(hit.jobID, ending: .cancelled(reason: hit.reason), event: EventKind.agentKilled)
+        }
+    }
+
+    private static func metered(_ id: Int64, _ agent: Agent) -> UsageMeter.Running {
+        UsageMeter.Running(jobID: id, agent: agent.job.agent, direction: agent.job.direction, logPath: agent.logPath)
     }
 
     /// SIGTERM to the agent's processes now, SIGKILL to all of them after the grace period.

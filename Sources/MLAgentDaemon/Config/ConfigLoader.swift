@@ -85,6 +85,7 @@ public enum ConfigLoader {
         }
         if let scheduler = try reader.section(table, "scheduler", keys: [
             "max_agents", "default_agent", "max_directions", "autonomy", "max_attempts", "stall_timeout", "kill_grace",
+            "max_session_cost_usd",
             "gpus",
         ]) {
             if let v = try reader.int(scheduler, "scheduler.max_agents", range: 1...256) { config.maxAgents = v }
@@ -96,6 +97,9 @@ public enum ConfigLoader {
             if let v = try reader.int(scheduler, "scheduler.max_attempts", range: 1...100) { config.maxAttempts = v }
             if let v = try reader.duration(scheduler, "scheduler.stall_timeout") { config.stallTimeout = v }
             if let v = try reader.duration(scheduler, "scheduler.kill_grace") { config.killGrace = v }
+            if let v = try reader.double(scheduler, "scheduler.max_session_cost_usd", range: 0...1e9) {
+                config.maxSessionCostUSD = v
+            }
             if let v = try reader.strings(scheduler, "scheduler.gpus") { config.gpus = v }
         }
         if let sandbox = try reader.section(table, "sandbox", keys: ["mode"]) {
@@ -146,7 +150,7 @@ public enum ConfigLoader {
                     throw ConfigError("\(source): agent profile [agents.\(name)]: \(problem.replacingOccurrences(of: "direction name", with: "name"))")
                 }
                 let key = "agents.\(name)"
-                guard let profile = try reader.section(agents, name, keys: ["command", "timeout", "env"], prefix: "agents.") else { continue }
+                guard let profile = try reader.section(agents, name, keys: ["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd"], prefix: "agents.") else { continue }
                 guard let command = try reader.strings(profile, "\(key).command"), !command.isEmpty else {
                     throw ConfigError("\(source): \(key).command must be a non-empty array of strings")
                 }
@@ -161,6 +165,7 @@ public enum ConfigLoader {
                         agent.environment[variable] = value
                     }
                 }
+                try UsageConfig.read(profile, key: key, into: &agent, source: source)
                 config.agents[name] = agent
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import MLAgentStore
 public import MLAgentEval
+public import MLAgentProtocol
 
 /// Everything `mlagentd` can be told. The defaults here are the embedded defaults, and
 /// `config/mlagentd.toml` documents every key with exactly these values (a test keeps the two
@@ -50,6 +51,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var killGrace: Duration = .seconds(10)
     /// GPU ids; each concurrent agent gets one slot through CUDA_VISIBLE_DEVICES.
     public var gpus: [String] = []
+    /// No new job starts, and running agents are stopped (`cost_cap`), once every job's cost
+    /// together reaches this many dollars; 0: no cap.
+    public var maxSessionCostUSD = 0.0
     // [sandbox]
     public var sandbox: SandboxMode = .bwrap
     // [evaluation]
@@ -107,9 +111,10 @@ public struct DaemonConfig: Sendable, Equatable {
         "claude": AgentProfile(
             command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
                       "--dangerously-skip-permissions"],
-            timeout: .seconds(7200)),
+            timeout: .seconds(7200), usage: .claudeStreamJSON, pricePerMTok: .claudeSonnet),
         "codex": AgentProfile(
-            command: ["codex", "exec", "--full-auto", "--skip-git-repo-check", "{prompt}"], timeout: .seconds(7200)),
+            command: ["codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "{prompt}"],
+            timeout: .seconds(7200), usage: .codexJSON, pricePerMTok: .gpt5),
         "cursor": AgentProfile(
             command: ["cursor-agent", "-p", "{prompt}", "--output-format", "stream-json", "--force"],
             timeout: .seconds(7200)),
@@ -194,10 +199,22 @@ public struct AgentProfile: Sendable, Equatable {
     public var command: [String]
     public var timeout: Duration
     public var environment: [String: String]
+    /// How the agent's output tells its tokens and cost (`usage`).
+    public var usage: UsageFormat
+    /// Prices of the profile's model, for estimates until the CLI reports its own figure.
+    public var pricePerMTok: PricePerMTok?
+    /// The agent is stopped (`cost_cap`) once its job costs this many dollars; 0: no cap.
+    public var maxCostUSD: Double
 
-    public init(command: [String], timeout: Duration, environment: [String: String] = [:]) {
+    public init(
+        command: [String], timeout: Duration, environment: [String: String] = [:], usage: UsageFormat = .none,
+        pricePerMTok: PricePerMTok? = nil, maxCostUSD: Double = 0
+    ) {
         self.command = command
         self.timeout = timeout
         self.environment = environment
+        self.usage = usage
+        self.pricePerMTok = pricePerMTok
+        self.maxCostUSD = maxCostUSD
     }
 }

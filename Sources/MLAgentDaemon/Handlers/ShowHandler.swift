@@ -7,6 +7,8 @@ struct ShowHandler: RequestHandler {
     let core: DaemonCore
 
     func handle(_ params: JobIDParams, context: RequestContext) async throws -> Job {
-        try await core.store.job(id: params.id)
+        var job = try await core.store.job(id: params.id)
+        job.usage = try await core.store.usage(jobID: job.id)
+        return job
     }
 }

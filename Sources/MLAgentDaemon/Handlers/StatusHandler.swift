@@ -10,7 +10,7 @@ struct StatusHandler: RequestHandler {
 
     func handle(_ params: NoParams, context: RequestContext) async throws -> DaemonStatus {
         let snapshot = core.store.snapshot()
-        return DaemonStatus(
+        var status = DaemonStatus(
             version: mlagentVersion, protocolVersion: protocolVersion, pid: getpid(),
             startedAt: Timestamp.format(core.startedAt), uptimeSeconds: (core.uptimeSeconds * 1000).rounded() / 1000,
             paused: snapshot.paused,
@@ -18,6 +18,8 @@ struct StatusHandler: RequestHandler {
             pool: .init(running: snapshot.counts[.running] ?? 0, maxAgents: core.config.maxAgents),
             lastSeq: snapshot.lastSeq, socket: listener.path, listen: listener.mode.rawValue,
             stateDir: core.config.stateDir)
+        status.usage = core.usage.total
+        return status
     }
 }
 

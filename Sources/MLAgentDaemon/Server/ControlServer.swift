@@ -63,6 +63,7 @@ final class ControlServer: Service {
         router.register(RunMetricsHandler(core: core))
         router.register(LeaderboardHandler(core: core))
         router.register(SummaryHandler(core: core))
+        router.register(UsageHandler(core: core))
         if let mirror {
             router.register(MLflowStatusHandler(mirror: mirror, server: mlflowServer))
             router.register(MLflowSyncHandler(mirror: mirror, core: core))

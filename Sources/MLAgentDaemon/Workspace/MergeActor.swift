@@ -218,7 +218,8 @@ actor MergeActor: Service {
                     overfitGap: policy.overfitGap)
             }
         }
-        files["research_directions/\(name).md"] = .text(DirectionFile.render(direction, job: job, results: results))
+        let usage = final ? try? await core.store.usage(direction: name) : nil
+        files["research_directions/\(name).md"] = .text(DirectionFile.render(direction, job: job, results: results, usage: usage))
         let runs = files.keys.filter { $0.hasSuffix("/run.json") }.count
         return Workspace.Landing(
             intentID: intent.id, message: "\(name): \(direction.status)\(runs > 0 ? " (\(runs) run\(runs == 1 ? "" : "s"))" : "")",
