@@ -158,8 +158,8 @@ struct ClientResilienceTests {
         let data = dir.file("dataset")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try "f00,target\n0.1,0\n".write(toFile: data + "/train.csv", atomically: true, encoding: .utf8)
-        try "f00\n0.5\n".write(toFile: data + "/val_public_X.csv", atomically: true, encoding: .utf8)
-        try "target\n1\n".write(toFile: data + "/val_public_y.csv", atomically: true, encoding: .utf8)
+        try "f00\n0.5\n0.7\n".write(toFile: data + "/val_public_X.csv", atomically: true, encoding: .utf8)
+        try "target\n1\n0\n".write(toFile: data + "/val_public_y.csv", atomically: true, encoding: .utf8)
         let socketPath = dir.file("cli.sock")
         let daemon = try ChildProcess(
             executable: Binaries.daemon.path,

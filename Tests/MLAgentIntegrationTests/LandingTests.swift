@@ -22,8 +22,8 @@ struct LandingTests {
             command = ["sh", "@DIR@/agents/artist.sh"]
             """)
         try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", "f00\n0.5\n")
-        try daemon.write("data/val_public_y.csv", "target\n1\n")
+        try daemon.write("data/val_public_X.csv", "f00\n0.5\n0.7\n")
+        try daemon.write("data/val_public_y.csv", "target\n1\n0\n")
         // Declares, leaves a file and finishes at once.
         try daemon.write("agents/quick.sh", """
             set -e

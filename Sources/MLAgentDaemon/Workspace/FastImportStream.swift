@@ -33,6 +33,7 @@ final class FastImportStream {
     }
 
     func blob(_ data: Data, path: String, mode: Mode = .file) throws {
+        try Workspace.checkTreePath(path)
         try write("M \(mode.rawValue) inline \(Self.quote(path))\ndata \(data.count)\n")
         try write(data)
         try write("\n")
@@ -40,6 +41,7 @@ final class FastImportStream {
 
     /// A file's content, copied in 1 MiB pieces.
     func blob(file source: String, path: String) throws {
+        try Workspace.checkTreePath(path)
         guard let input = FileHandle(forReadingAtPath: source) else { throw ConfigError("cannot read \(source)") }
         defer { try? input.close() }
         let size = try input.seekToEnd()
@@ -61,6 +63,7 @@ final class FastImportStream {
     /// way). Returns whether the content read was complete.
     @discardableResult
     func blob(descriptor: Int32, size: Int, path: String, mode: Mode) throws -> Bool {
+        try Workspace.checkTreePath(path)
         try write("M \(mode.rawValue) inline \(Self.quote(path))\ndata \(size)\n")
         var copied = 0
         var piece = [UInt8](repeating: 0, count: 1 << 20)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MLAgentProtocol
 
 /// The research workspace: a git repository whose `main` is the shared knowledge base
 /// (`data/`, `research_directions/`, `mlruns/`). Agents work in worktrees under the state
@@ -144,6 +145,7 @@ struct Workspace: Sendable {
             try stream.write("\n")
             if index == 0, hasMain { try stream.write("from refs/heads/main^0\n") }
             for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
+                if landing.intentID > 0 { try Self.checkKnowledgeBasePath(path) }
                 switch content {
                 case .text(let text):
                     try stream.blob(Data(text.utf8), path: path)
@@ -156,6 +158,8 @@ struct Workspace: Sendable {
                         var isDirectory: ObjCBool = false
                         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue
                         else { continue }
+                        // Never a path git cannot check out (uploads refuse them already).
+                        if GitPathRules.problem(path + "/" + relative) != nil { continue }
                         try stream.blob(file: full, path: path + "/" + relative)
                     }
                 }
