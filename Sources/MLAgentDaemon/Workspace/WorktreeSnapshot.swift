@@ -1,9 +1,10 @@
 import Foundation
+import MLAgentProtocol
 
 /// Reads what an agent left in its worktree, for the archive commit, without trusting any of
 /// it: every directory is opened beneath the one before with `O_NOFOLLOW`, symbolic links are
 /// recorded as links (never followed), only regular files and links are taken, `.git` entries
-/// are skipped wherever they are, the top-level `.gitignore` is honoured, and sizes, counts and
+/// (in every spelling git reads as `.git`) are skipped wherever they are, the top-level `.gitignore` is honoured, and sizes, counts and
 /// depth are bounded. No git process ever looks at the worktree.
 struct WorktreeSnapshot {
     struct Limits: Sendable {
@@ -40,9 +41,10 @@ struct WorktreeSnapshot {
     ) throws {
         for name in Self.names(in: directory).sorted() {
             let path = prefix.isEmpty ? name : prefix + "/" + name
-            if name.lowercased() == ".git" { continue }
-            guard Self.isAcceptable(name) else {
-                summary.skipped.append("\(path) (name)")
+            // `.git` in any spelling git reads as one: the agent's repository is never archived.
+            if GitPathRules.isGitMetadataName(name) { continue }
+            guard Self.isAcceptable(name), GitPathRules.problem(path) == nil else {
+                summary.skipped.append("\(path) (a name git cannot check out)")
                 continue
             }
             var info = stat()
