@@ -288,6 +288,18 @@ public struct AppDatabase: Sendable {
                   FROM intents WHERE intents.kind = 'archive' AND intents.job_id = jobs.id ORDER BY id DESC LIMIT 1)
                 """)
         }
+        migrator.registerMigration("v8-inbox") { db in
+            // Messages from operators to agents (`job.say`), marked read when the agent reads
+            // them (`job.inbox`). Nothing is deleted: they land in the direction file.
+            try db.create(table: "inbox_messages") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("job_id", .integer).notNull().references("jobs")
+                t.column("text", .text).notNull()
+                t.column("sent_at", .datetime).notNull()
+                t.column("read_at", .datetime)
+            }
+            try db.execute(sql: "CREATE INDEX inbox_messages_job ON inbox_messages(job_id, id)")
+        }
         migrator.registerMigration("v9-usage") { db in
             // Tokens and cost of each job's agent, read from its structured output: the
             // running totals (`reported`: the CLI's own dollar figure, else an estimate).

@@ -57,6 +57,8 @@ final class ControlServer: Service {
         router.register(ResumeHandler(core: core))
         router.register(EventsListHandler(core: core))
         router.register(DirectionListHandler(core: core))
+        router.register(SayHandler(core: core))
+        router.register(InboxHandler(core: core))
         router.register(LogsHandler(core: core))
         router.register(RunShowHandler(core: core))
         router.register(RunListHandler(core: core))

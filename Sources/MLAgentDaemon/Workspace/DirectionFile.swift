@@ -16,7 +16,7 @@ enum DirectionFile {
         var overfitGap: Double
     }
 
-    static func render(_ direction: Direction, job: Job?, results: Results? = nil, usage: TokenUsage? = nil) -> String {
+    static func render(_ direction: Direction, job: Job?, results: Results? = nil, messages: [InboxMessage] = [], usage: TokenUsage? = nil) -> String {
         var lines = ["# \(direction.name)", ""]
         lines.append("- Branch: \(direction.branch)")
         lines.append("- Status: \(direction.status)\(direction.overfit ? " (flagged: overfit)" : "")")
@@ -46,6 +46,7 @@ enum DirectionFile {
         lines += ["", "## Learnings", ""]
         let learnings = direction.learnings?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         lines.append(learnings.isEmpty ? "None yet." : learnings)
+        lines += messageLines(messages)
         lines += usageLines(usage)
         return lines.joined(separator: "\n") + "\n"
     }

@@ -218,8 +218,11 @@ actor MergeActor: Service {
                     overfitGap: policy.overfitGap)
             }
         }
+        // The final file carries the operator's messages to the agent (the start file predates them).
+        let messages = final ? try await core.store.inboxMessages(jobID: direction.jobID) : []
         let usage = final ? try? await core.store.usage(direction: name) : nil
-        files["research_directions/\(name).md"] = .text(DirectionFile.render(direction, job: job, results: results, usage: usage))
+        files["research_directions/\(name).md"] = .text(
+            DirectionFile.render(direction, job: job, results: results, messages: messages, usage: usage))
         let runs = files.keys.filter { $0.hasSuffix("/run.json") }.count
         return Workspace.Landing(
             intentID: intent.id, message: "\(name): \(direction.status)\(runs > 0 ? " (\(runs) run\(runs == 1 ? "" : "s"))" : "")",
