@@ -32,6 +32,7 @@ struct AgentLauncher: Sendable {
             "{prompt}": prompt, "{prompt_file}": promptFile, "{worktree}": launch.worktree,
             "{job_id}": String(launch.job.id), "{direction}": direction,
             "{agents_dir}": config.agentsDir, "{python}": config.python,
+            MCPConfigFile.placeholder: MCPConfigFile.path(worktree: launch.worktree),
         ]
         let agentArgv = launch.profile.command.map { argument in
             substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
@@ -184,6 +185,7 @@ struct AgentLauncher: Sendable {
         let prompt = try renderPrompt(launch)
         let promptFile = (launch.worktree as NSString).appendingPathComponent(".mlagent-prompt.md")
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
+        try MCPConfigFile.write(for: launch.profile, worktree: launch.worktree)
         var (argv, environment) = commandLine(for: launch, promptFile: promptFile, prompt: prompt)
         try FileManager.default.createDirectory(
             atPath: (launch.logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -110,7 +110,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public static let builtinAgents: [String: AgentProfile] = [
         "claude": AgentProfile(
             command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
-                      "--dangerously-skip-permissions"],
+                      "--dangerously-skip-permissions", "--mcp-config", MCPConfigFile.placeholder,
+                      "--allowedTools", MCPConfigFile.allowedTools],
             timeout: .seconds(7200), usage: .claudeStreamJSON, pricePerMTok: .claudeSonnet),
         "codex": AgentProfile(
             command: ["codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "{prompt}"],
@@ -194,7 +195,8 @@ extension DaemonConfig {
 }
 
 /// How to run one kind of agent. `command` is argv in which `{prompt}`, `{prompt_file}`,
-/// `{worktree}`, `{job_id}`, `{direction}`, `{agents_dir}` and `{python}` are replaced at launch.
+/// `{worktree}`, `{job_id}`, `{direction}`, `{agents_dir}`, `{python}` and `{mcp_config}` (the job's
+/// generated MCP configuration, see `MCPConfigFile`) are replaced at launch.
 public struct AgentProfile: Sendable, Equatable {
     public var command: [String]
     public var timeout: Duration
