@@ -60,9 +60,25 @@ struct DashboardModel {
         return best
     }
 
-    /// The overfit flag of a leaderboard entry.
+    /// The overfit flag of a leaderboard entry, as the daemon judged it (the gap against the
+    /// entry's own threshold: the noise margin of its intervals or the metric's overfit_gap).
     func isOverfit(_ entry: LeaderboardEntry) -> Bool {
-        entry.flags.contains("overfit") || (finiteValue(entry.gap).map { $0 > data.leaderboard.overfitGap } ?? false)
+        entry.flags.contains("overfit")
+    }
+
+    /// "public − private" or "private − public": positive always means the private score is worse.
+    var gapDefinition: String { data.leaderboard.gapDefinition }
+
+    /// "; a direction is flagged overfit when …" when the daemon said so, else nothing.
+    var overfitRuleSentence: String {
+        guard let rule = data.leaderboard.overfitRule, !rule.isEmpty else { return "" }
+        return "; a direction is \(rule)"
+    }
+
+    /// The gap above which an entry is flagged: its own threshold, else the leaderboard's
+    /// absolute overfit_gap (data from before thresholds were kept).
+    func gapThreshold(_ entry: LeaderboardEntry) -> Double? {
+        finiteValue(entry.gapThreshold) ?? (data.leaderboard.overfitRule == nil ? finiteValue(data.leaderboard.overfitGap) : nil)
     }
 
     /// The tooltip of a run: id, name, direction, score with interval, times.

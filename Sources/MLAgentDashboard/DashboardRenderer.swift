@@ -22,7 +22,7 @@ public enum DashboardRenderer {
         html += header(m)
         html += section("leaderboard", "Leaderboard",
                         "Directions ranked by the daemon. Public scores with their 95% bootstrap interval (bars share one scale); "
-                            + "the gap is public minus private for the submitted run (positive = private worse). "
+                            + "the gap is \(m.gapDefinition) for the submitted run (positive = private worse)\(m.overfitRuleSentence). "
                             + "Click a row to highlight its direction in every chart; click a column header to sort.",
                         LeaderboardTable.render(m), wide: true)
         html += section("progression", "Score progression",
@@ -30,7 +30,9 @@ public enum DashboardRenderer {
                         ProgressionChart.render(m))
         html += "<div class=\"grid2\">\n"
         html += section("public-private", "Public vs private",
-                        "One point per submitted direction. Points in the shaded zone lost more than the overfit gap on the private split.",
+                        "One point per submitted direction. The red tick from the y = x line marks how far the private score may "
+                            + "fall \(m.higherIsBetter ? "below" : "above") the public one before the direction is flagged overfit "
+                            + "(the noise margin of its two bootstrap intervals, or the metric's overfit_gap when larger).",
                         PublicPrivateChart.render(m))
         html += section("distribution", "Score distribution",
                         "Box: quartiles and median; whiskers: 1.5 × IQR; every run is a point.", DistributionChart.render(m))
@@ -80,8 +82,8 @@ public enum DashboardRenderer {
             <header>
             <h1>\(HTML.escape(m.data.title))</h1>
             <p class="summary" id="summary">\(summary)</p>
-            <p class="meta">Metric: <b>\(HTML.escape(m.metric))</b> (\(m.higherIsBetter ? "higher" : "lower") is better) · overfit gap \
-            \(Fmt.fixed(m.data.leaderboard.overfitGap, m.scoreDecimals)) · public evaluation budget \(m.data.leaderboard.publicEvalBudget) \
+            <p class="meta">Metric: <b>\(HTML.escape(m.metric))</b> (\(m.higherIsBetter ? "higher" : "lower") is better) · gap = \
+            \(m.gapDefinition) · public evaluation budget \(m.data.leaderboard.publicEvalBudget) \
             per direction · generated \(HTML.escape(m.data.generatedAt))</p>
             <div class="kpis">\(kpi("\(runs.count)", "runs"))\(kpi("\(failed)", "failed runs", bad: failed > 0))\
             \(kpi("\(directions)", "directions"))\(kpi("\(submitted)", "submitted"))\(kpi("\(overfit)", "overfit", bad: overfit > 0))\

@@ -64,7 +64,12 @@ enum LeaderboardTable {
             let text = (flag == "overfit" ? "⚠ " : "") + flag.replacingOccurrences(of: "_", with: " ")
             return "<span class=\"badge f-\(HTML.escape(flag))\">\(HTML.escape(text))</span>"
         }
-        html += cell(badges.joined(separator: " "), sort: flags.joined(separator: ","))
+        // Why the direction is flagged (or, for a submission, why not), in the daemon's words.
+        var why = ""
+        if let reason = overfit ? e.overfitReason : e.gapNote, !reason.isEmpty {
+            why = "<div class=\"why\">\(overfit ? "overfit: " : "")\(HTML.escape(reason))</div>"
+        }
+        html += cell(badges.joined(separator: " ") + why, sort: flags.joined(separator: ","))
         return html + "</tr>\n"
     }
 }

@@ -71,10 +71,16 @@ struct Ticks {
         return ticks
     }
 
-    /// A time domain with some air around it; a point in time becomes a ten-minute window.
+    /// A time domain scaled to the data, with some air around it (3% of the span on each side):
+    /// a three-second session spans about three seconds; only a single instant (or a span under
+    /// two seconds) is widened, to a two-second window around it.
     static func timeDomain(_ lo: Double, _ hi: Double) -> (Double, Double) {
-        if hi - lo < 60 { return (lo - 300, hi + 300) }
-        let pad = (hi - lo) * 0.03
+        let span = hi - lo
+        if span < 2 {
+            let middle = (lo + hi) / 2
+            return (middle - 1, middle + 1)
+        }
+        let pad = span * 0.03
         return (lo - pad, hi + pad)
     }
 }

@@ -264,6 +264,7 @@ struct AgentLauncher: Sendable {
             "{public_eval_budget}": String(config.publicEvalBudget),
             "{time_budget}": DurationText.format(launch.profile.timeout),
         ]
+            "{target}": config.metric.targetColumnDescription, "{predictions}": config.metric.predictionDescription,
         return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
     }
 
