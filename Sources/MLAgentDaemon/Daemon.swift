@@ -13,6 +13,11 @@ public enum Daemon {
         try prepareDirectories(config)
         let lock = try StateLock(directory: config.stateDir)
         defer { lock.release() }
+        // Targets that do not fit the metric stop the daemon here, before anything is recorded
+        // or a workspace is created from them; agents never read a statement about the targets.
+        let targets = try TargetCheck.verify(
+            metric: config.metric, targetsDir: (config.stateDir as NSString).appendingPathComponent("targets"),
+            dataDir: config.dataDir, logger: logger)
 
         let source: ListenSource
         if let activated = try SocketActivation.unixSocket() {
@@ -35,11 +40,6 @@ public enum Daemon {
                 "migrations": "\(AppDatabase.migrationNames.joined(separator: ","))",
             ])
 
-        // Targets that do not fit the metric stop the daemon here, before a workspace is created
-        // from them; agents never read a statement about the targets.
-        let targets = try TargetCheck.verify(
-            metric: config.metric, targetsDir: (config.stateDir as NSString).appendingPathComponent("targets"),
-            dataDir: config.dataDir, logger: logger)
         let workspace = try await Workspace.prepare(
             path: config.workspace, stateDir: config.stateDir, dataDir: config.dataDir, logger: logger)
         switch config.sandbox {

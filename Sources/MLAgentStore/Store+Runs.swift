@@ -320,7 +320,14 @@ extension Store {
         jobID: Int64, run runID: Int64, split: EvaluationCheck, score: Double, interval: ScoreInterval?, rows: Int,
         policy: EvaluationPolicy
     ) async throws -> EvalResult {
-        try await write { context in
+        // The evaluator refuses overflowing scores with the reason; this keeps any other caller
+        // from reaching SQLite's NOT NULL with one.
+        guard score.isFinite, interval.map({ $0.low.isFinite && $0.high.isFinite }) ?? true else {
+            throw RPCError(
+                .invalidPredictions, "the score of these predictions is not a finite number, so it cannot be recorded; nothing was spent",
+                context: ["run": .int(runID)])
+        }
+        return try await write { context in
             let db = context.db
             var run = try Self.ownedRun(runID, jobID: jobID, in: db)
             let isPublic = split == .publicSplit

@@ -80,6 +80,7 @@ struct EvaluationTests {
         #expect(log.contains("\(file) do not fit [evaluation] metric = \"\(metric)\""), "\(log)")
         #expect(log.contains(problem), "\(log)")
         #expect(!FileManager.default.fileExists(atPath: daemon.workspace), "a workspace was created from misfit targets")
+        #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/mlagentd.sqlite3"), "the check comes first")
         #expect(!daemon.notify.lines.contains("READY=1"))
     }
 

@@ -89,3 +89,25 @@ struct OverfitVerdictTests {
         #expect(events.contains { $0.kind == EventKind.overfit && $0.message.contains("overfits overfits the public split: private 12.0000") })
     }
 }
+
+@Suite("Recorded scores")
+struct RecordedScoreTests {
+    @Test("a non-finite score or interval is refused as invalid_predictions before SQLite sees it")
+    func nonFiniteRefused() async throws {
+        let store = try Store(database: try AppDatabase.inMemory())
+        _ = try await store.enqueue(.init(direction: "d", guidance: "", agent: "command", priority: 0))
+        let ticket = try #require(try await store.claimNextJob(maxRunning: 1, worktree: { _ in "/w" }, logPath: { _ in "/l" }))
+        let run = try await store.startRun(jobID: ticket.job.id, name: "r", rationale: "why", params: [:])
+        let policy = OverfitVerdictTests.rmse
+        for (score, interval) in [(Double.infinity, nil), (.nan, nil), (1.0, OverfitVerdictTests.interval(0, .infinity))] {
+            do {
+                _ = try await store.recordEvaluation(
+                    jobID: ticket.job.id, run: run.id, split: .publicSplit, score: score, interval: interval, rows: 3, policy: policy)
+                Issue.record("\(score) was recorded")
+            } catch let error as RPCError {
+                #expect(error.kind == .invalidPredictions && !error.message.contains("SQL"), "\(error)")
+            }
+        }
+        #expect(try await store.run(id: run.id).publicEvals == 0)
+    }
+}
