@@ -14,11 +14,14 @@ public struct DashboardData: Sendable {
     public var curves: [Int64: [MetricPoint]]
     public var jobs: [Job]
     public var directions: [Direction]
+    /// Tokens and cost of the session, its jobs and directions (`usage.report`), when read.
+    public var usage: UsageReport?
 
     public init(
         title: String = "mlagent research session", generatedAt: String, leaderboard: Leaderboard, runs: [Run] = [],
-        curves: [Int64: [MetricPoint]] = [:], jobs: [Job] = [], directions: [Direction] = []
+        curves: [Int64: [MetricPoint]] = [:], jobs: [Job] = [], directions: [Direction] = [], usage: UsageReport? = nil
     ) {
+        self.usage = usage
         self.title = title
         self.generatedAt = generatedAt
         self.leaderboard = leaderboard

@@ -87,7 +87,7 @@ public enum DashboardRenderer {
             per direction · generated \(HTML.escape(m.data.generatedAt))</p>
             <div class="kpis">\(kpi("\(runs.count)", "runs"))\(kpi("\(failed)", "failed runs", bad: failed > 0))\
             \(kpi("\(directions)", "directions"))\(kpi("\(submitted)", "submitted"))\(kpi("\(overfit)", "overfit", bad: overfit > 0))\
-            \(kpi("\(running)", "agents running"))\(kpi(span, "session time"))</div>
+            \(kpi("\(running)", "agents running"))\(kpi(span, "session time"))\(DashboardUsage.kpis(m))</div>
             </header>
 
             """

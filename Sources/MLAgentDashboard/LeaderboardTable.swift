@@ -7,7 +7,7 @@ enum LeaderboardTable {
         let entries = m.data.leaderboard.directions
         let columns: [(String, String)] = [("#", "num"), ("Direction", ""), ("Status", ""),
                                            ("Public \(m.metric) (95% CI)", "num"), ("Private", "num"), ("Gap", "num"),
-                                           ("Runs (failed)", "num"), ("Best run", ""), ("Flags", "")]
+                                           ("Runs (failed)", "num"), ("Best run", ""), ("Cost", "num"), ("Flags", "")]
         var html = "<table id=\"chart-leaderboard\" class=\"lb sortable\">\n<thead><tr>"
         for (title, cls) in columns {
             html += "<th\(cls.isEmpty ? "" : " class=\"\(cls)\"") scope=\"col\">\(HTML.escape(title))</th>"
@@ -58,6 +58,7 @@ enum LeaderboardTable {
                      sort: "\(e.runs)", cls: "num")
         let best = e.bestRun.map { "#\($0)" + (e.bestRunName.map { " <span class=\"muted\">\(HTML.escape($0))</span>" } ?? "") } ?? "—"
         html += cell(best, sort: e.bestRun.map { "\($0)" } ?? "", cls: "nowrap")
+        html += DashboardUsage.cell(e.direction, m)
         var flags = e.flags
         if overfit, !flags.contains("overfit") { flags.insert("overfit", at: 0) }
         let badges = flags.map { flag in

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Renders Claude Code's `stream-json` output as lines a person can follow: the assistant's
 /// text, each tool call with its command, tool results cut short, a header per model turn with

@@ -46,7 +46,7 @@ struct DashboardCommand: ParsableCommand {
             }
             return DashboardData(
                 title: title, generatedAt: Timestamp.format(Date()), leaderboard: try client.leaderboard(), runs: runs,
-                curves: curves, jobs: try client.list(), directions: try client.directions())
+                curves: curves, jobs: try client.list(), directions: try client.directions(), usage: try? client.usageReport())
         }
         let html = DashboardRenderer.render(data)
         let path = absolutePath(output)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Follows one growing log file from its last offset and hands out complete lines. Memory is
 /// bounded: at most `chunk` bytes are read per call, and a line longer than `maxLine` is
-/// dropped whole (nothing that long carries usage worth reading). Costs one `fstat` when the
+/// dropped whole (nothing that long carries usage worth reading). Costs one `stat` when the
 /// file did not grow.
 struct LogFollower {
     let path: String
@@ -17,11 +17,8 @@ struct LogFollower {
     /// Reads what was appended since the last call (up to `chunk` bytes) and calls `line` for
     /// each complete line. Returns whether more is left to read.
     mutating func read(_ line: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return false }
+        guard stat(path, &info) == 0 else { return false }
         let size = UInt64(info.st_size)
         if size < offset {
             // Truncated or replaced: start again from its beginning.
@@ -29,6 +26,9 @@ struct LogFollower {
             pending.removeAll()
         }
         guard size > offset else { return false }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
         let wanted = Int(min(UInt64(Self.chunk), size - offset))
         var buffer = [UInt8](repeating: 0, count: wanted)
         let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(offset)) }
