@@ -37,8 +37,10 @@ struct AgentTests {
         try daemon.write("data/train.csv", "f00,f01,target\n0.1,0.2,0\n0.3,0.4,1\n")
         try daemon.write("data/val_public_X.csv", "f00,f01\n0.5,0.6\n")
         try daemon.write("data/val_private_X.csv", "f00,f01\n0.7,0.8\n")
-        try daemon.write("data/val_public_y.csv", "target\n1\n# \(Self.targetMarker)\n")
-        try daemon.write("data/val_private_y.csv", "target\n0\n# \(Self.targetMarker)\n")
+        // Targets the daemon can score (it refuses to start with any other), with the marker as
+        // their header.
+        try daemon.write("data/val_public_y.csv", "\(Self.targetMarker)\n1\n0\n")
+        try daemon.write("data/val_private_y.csv", "\(Self.targetMarker)\n0\n1\n")
         // Declares when it has no direction, waits for @DIR@/release, then finishes.
         try daemon.write(
             "agents/worker.sh",
