@@ -83,4 +83,6 @@ public enum EventKind {
     public static let mlflowDeadLetter = "mlflow.dead_letter"
     /// A peer or a job reached one of the daemon's limits (`data.limit` names it).
     public static let limitHit = "limit.hit"
+    /// An agent started without a cgroup: which of its profile's limits are not enforced.
+    public static let agentLimits = "agent.limits"
 }

@@ -60,6 +60,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     public var archive: String?
     /// Tokens and cost of the job's agent (`job.show` only), when its profile reads usage.
     public var usage: TokenUsage?
+    /// What the job's agent used (`job.show` only), once the job ended.
+    public var resources: AgentResources?
 
     /// Ended, and nothing of it is still to be written to its branch.
     public var isSettled: Bool { state.isFinal && archive != "pending" }
@@ -97,6 +99,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case pid, worktree
         case logPath = "log_path"
         case archive, usage
+        case resources
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -118,6 +121,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encodeIfPresent(logPath, forKey: .logPath)
         try c.encodeIfPresent(archive, forKey: .archive)
         try c.encodeIfPresent(usage, forKey: .usage)
+        try c.encodeIfPresent(resources, forKey: .resources)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -139,6 +143,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
         archive = try c.decodeIfPresent(String.self, forKey: .archive)
         usage = try c.decodeIfPresent(TokenUsage.self, forKey: .usage)
+        resources = try c.decodeIfPresent(AgentResources.self, forKey: .resources)
     }
 }
 

@@ -314,6 +314,18 @@ public struct AppDatabase: Sendable {
                 t.column("updated_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v10-resources") { db in
+            // What each job's agent used, read from its cgroup when the job ended.
+            try db.create(table: "job_resources") { t in
+                t.primaryKey("job_id", .integer).references("jobs", onDelete: .cascade)
+                t.column("enforcement", .text).notNull()
+                t.column("peak_memory_bytes", .integer)
+                t.column("processes", .integer)
+                t.column("peak_processes", .integer)
+                t.column("cpu_usec", .integer)
+                t.column("recorded_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MLAgentProtocol
 
 struct ListCommand: ParsableCommand {
@@ -50,7 +51,30 @@ struct ShowCommand: ParsableCommand {
         Output.line("finished   \(Output.time(job.finishedAt))")
         if !job.guidance.isEmpty { Output.line("guidance   \(job.guidance)") }
         if let usage = job.usage { Output.line("cost       \(UsageOutput.describe(usage))") }
+        if let resources = job.resources {
+            Output.line("memory     \(resources.peakMemoryBytes.map { "peak \(Self.bytes($0))" } ?? "not measured")")
+            let processes = [resources.processes.map { "\($0) at the end" }, resources.peakProcesses.map { "peak \($0)" }]
+            Output.line("processes  \(processes.compactMap { $0 }.joined(separator: ", ").nonEmpty ?? "not measured")")
+            Output.line("cpu        \(resources.cpuUsec.map { String(format: "%.2f s", Double($0) / 1e6) } ?? "not measured")")
+            Output.line("limits     \(resources.enforcement)")
+        }
     }
+
+    /// 1.5 GiB, 312.0 MiB, 4.0 KiB.
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}
+
+private extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 struct CancelCommand: ParsableCommand {

@@ -31,5 +31,9 @@ struct SystemdUnitTests {
         #expect(service.contains("RuntimeDirectory=mlagent"))
         #expect(!service.contains("PrivateDevices=yes"), "agents need GPUs")
         #expect(!service.contains("PrivateNetwork=yes"), "agents need networking")
+        #expect(service.contains("Delegate=yes"), "agents' cgroups")
+        #expect(service.contains("OOMScoreAdjust=-"), "the OOM killer takes agents first")
+        #expect(service.contains("MemoryMin="))
+        #expect(!service.contains("ProtectControlGroups=yes"), "the delegated cgroup must stay writable")
     }
 }

@@ -17,6 +17,8 @@ struct AgentLauncher: Sendable {
         var logPath: String
         var profile: AgentProfile
         var gpu: String?
+        /// The job's cgroup or rlimits, and the agents' OOM score.
+        var confinement = AgentConfinement()
     }
 
     /// The directory holding `mlagentctl` (installed beside `mlagentd`).
@@ -200,6 +202,7 @@ struct AgentLauncher: Sendable {
             argv.insert(contentsOf: ["--info-fd", String(Self.infoFD)], at: 1)
         }
         defer { if let info { close(info.read) } }
+        argv = launch.confinement.wrap(argv)
         var pid: pid_t = 0
         let status = Self.spawn(
             argv: argv, environment: environment, logPath: launch.logPath, pid: &pid, infoFD: info?.write)

@@ -24,6 +24,9 @@ actor Scheduler: Service {
         /// Our own child (reaped with waitpid) or re-adopted after a restart (polled).
         var adopted: Bool
         var stopping: Stopping?
+        /// The agent's cgroup (nil under rlimits), and the limit hits already reported.
+        var cgroup: JobCgroup? = nil
+        var limitEvents = JobCgroup.Events()
     }
 
     struct Stopping {
@@ -38,6 +41,8 @@ actor Scheduler: Service {
     let merge: MergeActor
     /// Follows running agents' logs for their tokens and cost (`usage` in their profile).
     let usage: UsageMeter
+    /// Agents' cgroups or rlimits (`max_processes`, `max_memory`, `cpu_weight`).
+    let limits: AgentLimits
     private let logger: Logger
     private var agents: [Int64: Agent] = [:]
     private var wakeUp: AsyncStream<Void>.Continuation?
@@ -57,6 +62,7 @@ actor Scheduler: Service {
         self.merge = merge
         self.usage = UsageMeter(core: core)
         self.logger = core.logger
+        self.limits = AgentLimits.detect(logger: core.logger)
     }
 
     nonisolated func wake() {
@@ -92,6 +98,7 @@ actor Scheduler: Service {
     func tick() async {
         await reap()
         await meterUsage()
+        await checkLimits()
         enforce()
         await fill()
     }
@@ -140,28 +147,33 @@ actor Scheduler: Service {
         let logPath = job.logPath ?? ""
         launching.insert(job.id)
         defer { launching.remove(job.id) }
+        var cgroup: JobCgroup?
         do {
             _ = try await workspace.addWorktree(
                 name: (worktree as NSString).lastPathComponent,
                 branch: job.direction.isEmpty ? nil : "exp/\(job.direction)")
             merge.wake()
             let gpu = freeGPU()
-            let launch = AgentLauncher.Launch(
+            var launch = AgentLauncher.Launch(
                 job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu)
+            (launch.confinement, cgroup) = try limits.confine(jobID: job.id, profile: profile)
             let launcher = launcher
             // Under the workspace lock: no git child (and none of its pipes) exists meanwhile.
-            let processes = try await workspace.lock.withLock { try launcher.start(launch) }
+            let processes = try await workspace.lock.withLock { [launch] in try launcher.start(launch) }
             let pid = processes.leader ?? 0
             let now = ContinuousClock.now
             agents[job.id] = Agent(
                 job: job, pid: pid, processes: processes, token: ticket.token, worktree: worktree, logPath: logPath,
-                started: now, deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil)
+                started: now, deadline: now + profile.timeout, lastSeen: now, gpu: gpu, adopted: false, stopping: nil,
+                cgroup: cgroup)
             try await core.store.recordProcess(jobID: job.id, pid: pid)
+            if limits.cgroups == nil { await recordUnenforcedLimits(job) }
             log.info("agent started", metadata: ["pid": "\(pid)", "agent": "\(job.agent)", "worktree": "\(worktree)"])
             if let reason = pendingCancels.removeValue(forKey: job.id) {
                 stop(job.id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
             }
         } catch {
+            if agents[job.id] == nil { _ = AgentLimits.finish(cgroup) }
             pendingCancels[job.id] = nil
             log.error("agent could not start", metadata: ["error": "\(error)"])
             _ = try? await core.store.endJob(
@@ -210,8 +222,15 @@ actor Scheduler: Service {
                 }
             }
             guard exited else { continue }
-            // Whatever is left of the group and the sandbox goes too.
+            // Whatever is left of the group, the sandbox and the cgroup goes too.
             agent.processes.killAll()
+            let hits = agent.cgroup.map {
+                AgentLimits.hits($0.events(), since: agent.limitEvents, profile: core.config.agents[agent.job.agent])
+            } ?? []
+            await reportLimitHits(id, agent, hits)
+            if let hit = hits.first { description += " after \(hit.reason)" }
+            let resources = AgentLimits.finish(agent.cgroup)
+            try? await core.store.recordResources(jobID: id, resources: resources)
             agents[id] = nil
             await usage.finish(Self.metered(id, agent))
             let ending = agent.stopping?.ending ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
@@ -238,6 +257,7 @@ actor Scheduler: Service {
                 logger.error("cannot record the end of job \(id); retrying", metadata: ["error": "\(error)"])
                 var retry = agent
                 retry.adopted = true
+                retry.cgroup = nil
                 retry.stopping = Stopping(ending: ending, signalled: .now, killed: true)
                 agents[id] = retry
                 continue
@@ -278,6 +298,11 @@ actor Scheduler: Service {
     private static func metered(_ id: Int64, _ agent: Agent) -> UsageMeter.Running {
         UsageMeter.Running(jobID: id, agent: agent.job.agent, direction: agent.job.direction, logPath: agent.logPath)
     }
+
+    /// For the limit checks (Scheduler+Limits).
+    var agentsByID: [Int64: Agent] { agents }
+    func noteLimitEvents(_ id: Int64, _ events: JobCgroup.Events) { agents[id]?.limitEvents = events }
+    func stopForLimit(_ id: Int64, reason: String) { stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled) }
 
     /// SIGTERM to the agent's processes now, SIGKILL to all of them after the grace period.
     private func stop(_ id: Int64, ending: Store.Ending, event: String) {
@@ -431,7 +456,7 @@ actor Scheduler: Service {
                 agents[job.id] = Agent(
                     job: job, pid: pid, processes: processes, token: token, worktree: job.worktree ?? "",
                     logPath: job.logPath ?? "", started: now, deadline: now + .seconds(remaining), lastSeen: now, gpu: nil,
-                    adopted: true, stopping: nil)
+                    adopted: true, stopping: nil, cgroup: Cgroups.adopt(pid: pid, jobID: job.id))
                 _ = try? await core.store.write { context in
                     try context.appendEvent(
                         kind: EventKind.agentStarted, jobID: job.id, direction: job.direction,

@@ -150,7 +150,7 @@ public enum ConfigLoader {
                     throw ConfigError("\(source): agent profile [agents.\(name)]: \(problem.replacingOccurrences(of: "direction name", with: "name"))")
                 }
                 let key = "agents.\(name)"
-                guard let profile = try reader.section(agents, name, keys: ["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd"], prefix: "agents.") else { continue }
+                guard let profile = try reader.section(agents, name, keys: Set(["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd"] + ResourceConfig.keys), prefix: "agents.") else { continue }
                 guard let command = try reader.strings(profile, "\(key).command"), !command.isEmpty else {
                     throw ConfigError("\(source): \(key).command must be a non-empty array of strings")
                 }
@@ -180,6 +180,7 @@ public enum ConfigLoader {
 
         func section(_ table: TOMLTable, _ name: String, keys: Set<String>, prefix: String = "") throws -> TOMLTable? {
             guard let value = table[name] else { return nil }
+                try ResourceConfig.read(profile, key: key, into: &agent, source: source)
             guard let section = value.table else {
                 throw ConfigError("\(source): \(prefix)\(name) must be a table ([\(prefix)\(name)])")
             }

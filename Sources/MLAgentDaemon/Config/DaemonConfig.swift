@@ -215,6 +215,15 @@ public struct AgentProfile: Sendable, Equatable {
         self.command = command
         self.timeout = timeout
         self.environment = environment
+    /// Resource limits of the agent's cgroup (`max_processes`, `max_memory` in bytes, 0: none,
+    /// and `cpu_weight`, 1 to 10000), or rlimits where no cgroup is available.
+    public var maxProcesses = AgentProfile.defaultMaxProcesses
+    public var maxMemory = AgentProfile.defaultMaxMemory
+    public var cpuWeight = AgentProfile.defaultCPUWeight
+
+    public static let defaultMaxProcesses = 2048
+    public static let defaultMaxMemory: UInt64 = 8 << 30
+    public static let defaultCPUWeight = 100
         self.usage = usage
         self.pricePerMTok = pricePerMTok
         self.maxCostUSD = maxCostUSD

@@ -9,6 +9,7 @@ struct ShowHandler: RequestHandler {
     func handle(_ params: JobIDParams, context: RequestContext) async throws -> Job {
         var job = try await core.store.job(id: params.id)
         job.usage = try await core.store.usage(jobID: job.id)
+        job.resources = try await core.store.resources(jobID: job.id)
         return job
     }
 }
