@@ -115,6 +115,13 @@ struct ResourceLimitTests {
         // Nothing of the fork bomb is left.
         #expect(HostileAgentTests.processes(named: ["sleep", "60"]).isEmpty)
 
+        // The OOM killer takes agents before the daemon: every process of the agent has 500.
+        let honestPids = HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=3", socket: daemon.socketPath)
+        #expect(!honestPids.isEmpty)
+        for pid in honestPids {
+            let score = try? String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8)
+            #expect(score?.trimmingCharacters(in: .whitespacesAndNewlines) == "500", "pid \(pid): \(score ?? "gone")")
+        }
         _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
         try waitUntil("the honest agent completed", timeout: .seconds(30)) { try job(client, 3)?.state == .completed }
         let honest = try #require(try client.show(id: 3).resources)
