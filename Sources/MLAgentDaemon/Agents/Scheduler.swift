@@ -351,6 +351,15 @@ actor Scheduler: Service {
         agents.first { $0.value.token == token }?.key
     }
 
+    /// The running job whose sandbox is the pid namespace `namespace`, or whose agent leads
+    /// the process group `group` (without a sandbox).
+    func jobID(forNamespace namespace: String? = nil, processGroup group: Int32? = nil) -> Int64? {
+        agents.first { entry in
+            (namespace != nil && entry.value.processes.namespace == namespace)
+                || (group != nil && entry.value.processes.leader == group)
+        }?.key
+    }
+
     /// Whether `pid` belongs to an agent, and so may never make operator calls: any process in
     /// a pid namespace other than the daemon's (every sandboxed process, wherever a double fork
     /// or `setsid` took it, and after its job too); one that is gone (its connection outlived
@@ -369,15 +378,6 @@ actor Scheduler: Service {
         let roots = Set(agents.values.map(\.pid))
         guard !roots.isEmpty else { return false }
         var current = pid
-    /// The running job whose sandbox is the pid namespace `namespace`, or whose agent leads
-    /// the process group `group` (without a sandbox).
-    func jobID(forNamespace namespace: String? = nil, processGroup group: Int32? = nil) -> Int64? {
-        agents.first { entry in
-            (namespace != nil && entry.value.processes.namespace == namespace)
-                || (group != nil && entry.value.processes.leader == group)
-        }?.key
-    }
-
         for _ in 0..<64 {
             if roots.contains(current) { return true }
             guard let parent = ProcessTable.parent(of: current), parent > 1 else { return false }

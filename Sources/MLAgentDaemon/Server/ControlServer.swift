@@ -181,13 +181,10 @@ final class ControlServer: Service {
         connectionLogger[metadataKey: "conn"] = "\(state.id)"
         if let peer = state.peer { connectionLogger[metadataKey: "peer.pid"] = "\(peer.pid)" }
         let log = connectionLogger
+        let key = await peerKey(state.peer)
         do {
             try await child.channel.executeThenClose { inbound, outbound in
                 let writer = LineWriter(outbound: outbound)
-        let key = await peerKey(state.peer)
-                try await writer.send(
-                    RPCNotification(
-                        method: Method.hello,
                 // Over its cap a peer is told at once, and the connection closes: the listener
                 // keeps accepting, so operators and other agents still get in.
                 if let refusal = registry.admit(state, as: key, limits: limits) {
@@ -198,6 +195,9 @@ final class ControlServer: Service {
                     await recordRefusal(key, reason: refusal, logger: log)
                     return
                 }
+                try await writer.send(
+                    RPCNotification(
+                        method: Method.hello,
                         params: try JSONValue(
                             encoding: Hello(
                                 server: "mlagentd", version: mlagentVersion, protocolVersion: protocolVersion,
