@@ -177,6 +177,8 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     public var stateDir: String
     /// Tokens and cost of every job so far, when any profile reads usage.
     public var usage: TokenUsage?
+    /// What the artifact store holds, against its caps.
+    public var artifacts: ArtifactStoreUsage?
 
     public struct Pool: Sendable, Codable, Equatable {
         public var running: Int
@@ -211,7 +213,7 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, pid, paused, queue, pool, socket, listen, usage
+        case version, pid, paused, queue, pool, socket, listen, usage, artifacts
         case protocolVersion = "protocol"
         case startedAt = "started_at"
         case uptimeSeconds = "uptime_seconds"

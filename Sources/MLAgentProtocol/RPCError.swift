@@ -49,6 +49,9 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
     case forbidden = "forbidden"
     /// The peer holds as many connections as its cap allows; the connection is closed.
     case tooManyConnections = "too_many_connections"
+    /// A total the daemon keeps (artifact bytes or files per job, direction or store) would be
+    /// exceeded; nothing was stored.
+    case limitExceeded = "limit_exceeded"
 
     public var code: Int {
         switch self {
@@ -66,6 +69,7 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
         case .budgetExhausted: -32011
         case .invalidPredictions: -32012
         case .tooManyConnections: -32013
+        case .limitExceeded: -32014
         }
     }
 }

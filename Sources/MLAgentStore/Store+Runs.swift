@@ -151,15 +151,24 @@ extension Store {
     }
 
     /// Records an artifact already copied into the store. Names are never reused.
-    public func recordArtifact(jobID: Int64, run runID: Int64, name: String, isDirectory: Bool, files: Int, bytes: Int64)
-        async throws -> ArtifactInfo
-    {
+    public func recordArtifact(
+        jobID: Int64, run runID: Int64, name: String, isDirectory: Bool, files: Int, bytes: Int64,
+        quota: ArtifactQuota? = nil
+    ) async throws -> ArtifactInfo {
         try await write { context in
             let db = context.db
             let run = try Self.ownedRun(runID, jobID: jobID, in: db)
             try Self.requireRunning(run, for: "artifacts are uploaded")
             if try Self.artifactExists(run: runID, name: name, in: db) {
                 throw Self.artifactConflict(run: runID, name: name)
+            }
+            // The totals are checked again where they cannot race: two uploads copied at once
+            // are recorded one after the other.
+            if let quota {
+                let used = try Self.artifactUsage(jobID: jobID, direction: run.direction, in: db)
+                if let problem = quota.problem(adding: bytes, files: Int64(files), to: used) {
+                    throw ArtifactQuota.exceeded(problem, run: runID)
+                }
             }
             let record = ArtifactRecord(
                 run_id: runID, name: name, is_directory: isDirectory, files: files, bytes: bytes, created_at: context.now)

@@ -9,7 +9,7 @@ public import MLAgentProtocol
 public final class Store: Sendable {
     public let database: AppDatabase
     private let batcher: WriteBatcher
-    private let cache: StoreCache
+    let cache: StoreCache
 
     /// - Parameter onCommit: called after each committed transaction with its events, in
     ///   `seq` order, before any caller of that transaction is resumed.

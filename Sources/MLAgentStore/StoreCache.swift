@@ -2,7 +2,7 @@ import GRDB
 import MLAgentProtocol
 import Synchronization
 
-/// Queue counts, the last event `seq` and the pause flag, kept in memory as a fold over the
+/// Queue counts, the last event `seq`, the pause flag and the artifact store's totals, kept in memory as a fold over the
 /// committed event log. The store is the only writer and every change appends an event in
 /// the same transaction, so applying each committed batch keeps the cache exact, and
 /// `daemon.status` costs no SQL however long the queue grows.
@@ -11,6 +11,9 @@ final class StoreCache: Sendable {
         var counts: [JobState: Int]
         var lastSeq: Int64
         var paused: Bool
+        /// Bytes and files in the artifact store (every recorded artifact).
+        var artifactBytes: Int64 = 0
+        var artifactFiles: Int64 = 0
     }
 
     private let state: Mutex<Snapshot>
@@ -23,7 +26,11 @@ final class StoreCache: Sendable {
             }
             let lastSeq = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM events") ?? 0
             let paused = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'paused'") == "true"
-            return Snapshot(counts: counts, lastSeq: lastSeq, paused: paused)
+            let artifacts = try Row.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(files), 0) AS files FROM artifacts")
+            return Snapshot(
+                counts: counts, lastSeq: lastSeq, paused: paused, artifactBytes: artifacts?["bytes"] ?? 0,
+                artifactFiles: artifacts?["files"] ?? 0)
         }
         state = Mutex(snapshot)
     }
@@ -48,6 +55,9 @@ final class StoreCache: Sendable {
                     snapshot.paused = true
                 case EventKind.queueResumed:
                     snapshot.paused = false
+                case EventKind.runArtifact:
+                    if case .int(let bytes)? = event.data["bytes"] { snapshot.artifactBytes += bytes }
+                    if case .int(let files)? = event.data["files"] { snapshot.artifactFiles += files }
                 default:
                     break
                 }

@@ -73,6 +73,7 @@ struct Bench: ParsableCommand {
                 format: "usage     daemon reading their usage, per 10,000 lines            %7.1f ms CPU  (%.2fx the writes)",
                 result.daemonCPUPer10k * 1000, result.daemonCPUPer10k / result.writeCPUPer10k))
     }
+
     func run() throws {
         var figures: [String: Double] = [:]
         var report: [String] = []

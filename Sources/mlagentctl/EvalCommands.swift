@@ -60,7 +60,7 @@ struct LeaderboardCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let (board, usage) = try options.withClient { client in
+        let (board, usage) = try options.withClient(idempotent: true) { client in
             (try client.leaderboard(), options.json ? nil : try? client.usageReport())
         }
         if options.json { return try options.printJSON(board) }
@@ -95,7 +95,7 @@ struct SummaryCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let (summary, usage) = try options.withClient { client in
+        let (summary, usage) = try options.withClient(idempotent: true) { client in
             (try client.summary(), options.json ? nil : try? client.usageReport())
         }
         if options.json { return try options.printJSON(summary) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MLAgentProtocol
 
 struct StatusCommand: ParsableCommand {
@@ -20,5 +21,10 @@ struct StatusCommand: ParsableCommand {
         Output.line("paused   \(status.paused ? "yes: no new jobs are launched (mlagentctl resume)" : "no")")
         Output.line("events   last seq \(status.lastSeq)")
         if let usage = status.usage { Output.line("cost     \(UsageOutput.describe(usage)) this session") }
+        if let artifacts = status.artifacts {
+            let share = artifacts.maxBytes > 0 ? Double(artifacts.bytes) / Double(artifacts.maxBytes) * 100 : 0
+            Output.line(
+                "artifacts \(artifacts.bytes) bytes in \(artifacts.files) files (\(String(format: "%.1f", share))% of \(artifacts.maxBytes) bytes)")
+        }
     }
 }

@@ -87,6 +87,77 @@ struct LimitsTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    @Test("artifact totals per job, per direction and for the store refuse the next upload; status shows usage; main keeps its own cap")
+    func artifactTotals() throws {
+        let daemon = try TestDaemon(label: "quota", config: """
+            [daemon]
+            data_dir = "@DIR@/data"
+            prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
+            [scheduler]
+            default_agent = "uploader"
+            max_attempts = 1
+            [agents.uploader]
+            command = ["sh", "@DIR@/agents/uploader.sh"]
+            [evaluation]
+            max_job_artifact_bytes = 2500
+            max_direction_artifact_bytes = 3500
+            max_store_artifact_bytes = 4200
+            land_direction_artifact_bytes = 1500
+            """)
+        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
+        // Job 1: f1 in a first run; f2, f3 and a two-file directory in a second. Job 2: g1, g2, g3.
+        try daemon.write("agents/uploader.sh", """
+            set -e
+            mlagentctl direction declare "quota-$MLAGENT_JOB_ID" --rationale "uploads until a total says no"
+            if [ "$MLAGENT_JOB_ID" = 1 ]; then FIRST="f1:1000"; REST="f2:1000 f3:1000 d:600"; else FIRST="g1:1000"; REST="g2:1000 g3:300"; fi
+            upload() {
+              run=$1; name=${2%%:*}; size=${2##*:}
+              if [ "$name" = d ]; then mkdir -p d && head -c "$size" /dev/zero > d/a && head -c "$size" /dev/zero > d/b
+              else head -c "$size" /dev/zero > "$name"; fi
+              if out=$(mlagentctl run artifact "$run" "$name" --as "$name" 2>&1); then echo "$name ok" >> report.txt
+              else echo "$name refused $out" >> report.txt; fi
+            }
+            R1=$(mlagentctl run start --name first --rationale "one artifact")
+            upload "$R1" "$FIRST"
+            mlagentctl run end "$R1" --analysis "stored"
+            R2=$(mlagentctl run start --name rest --rationale "the rest")
+            for item in $REST; do upload "$R2" "$item"; done
+            mlagentctl run end "$R2" --analysis "stored what fit"
+            echo "Totals hold." > learnings.md
+            mlagentctl direction finish --learnings learnings.md
+            """)
+        try daemon.start()
+        let client = try daemon.client()
+        let first = try client.enqueue(EnqueueParams(direction: ""))
+        _ = try client.resume()
+        try waitUntil("job 1 to settle", timeout: .seconds(60)) { try client.show(id: first.id).isSettled }
+        let second = try client.enqueue(EnqueueParams(direction: ""))
+        try waitUntil("job 2 to settle", timeout: .seconds(60)) { try client.show(id: second.id).isSettled }
+        // Each agent's report is in its archive on exp/<direction>.
+        let one = try daemon.git("show", "exp/quota-1:report.txt").output.split(separator: "\n")
+        #expect(one.count == 4, "\(one)")
+        #expect(one[0] == "f1 ok" && one[1] == "f2 ok", "\(one)")
+        #expect(one[2].hasPrefix("f3 refused") && one[2].contains("the job's artifact total of 2500 bytes"), "\(one)")
+        #expect(one[3].hasPrefix("d refused") && one[3].contains("the job's artifact total"), "\(one)")
+        let two = try daemon.git("show", "exp/quota-2:report.txt").output.split(separator: "\n")
+        #expect(two.count == 3 && two[0] == "g1 ok" && two[1] == "g2 ok", "\(two)")
+        #expect(two[2].hasPrefix("g3 refused") && two[2].contains("the artifact store's artifact total of 4200 bytes"), "\(two)")
+        // Nothing of a refused upload stays in the store, and status reports what does.
+        let status = try client.status()
+        #expect(status.artifacts?.bytes == 4000 && status.artifacts?.files == 4, "\(String(describing: status.artifacts))")
+        let text = try daemon.ctl("status").stdout
+        #expect(text.contains("artifacts 4000 bytes in 4 files"), "\(text)")
+        let hits = try client.events(since: 0, limit: 10_000).events.filter { $0.kind == EventKind.limitHit }
+        #expect(hits.count == 3 && Set(hits.compactMap(\.jobID)) == [first.id, second.id], "\(hits.map(\.message))")
+        // main: the first run's 1000 bytes land, the second run's would pass the direction's 1500.
+        let runs = try client.runs(direction: "quota-1").sorted { $0.id < $1.id }
+        let tree = try daemon.git("ls-tree", "-r", "--name-only", "main").output
+        #expect(tree.contains("mlruns/quota-1/\(runs[0].id)/artifacts/f1"), "\(tree)")
+        #expect(!tree.contains("mlruns/quota-1/\(runs[1].id)/artifacts/"), "\(tree)")
+        #expect(tree.contains("mlruns/quota-1/\(runs[1].id)/run.json"))
+        #expect(try daemon.terminate() == 0)
+    }
+
     /// The path of a file once the job's agent wrote it into its worktree.
     func waitForWorktreeFile(_ client: Client, job: Int64, name: String) throws -> String {
         var found = ""

@@ -63,7 +63,9 @@ struct AgentLauncher: Sendable {
         case .none:
             return (["/usr/bin/env", "--chdir=\(launch.worktree)", "--"] + agentArgv, environment)
         case .bwrap:
-            return (sandboxArguments(worktree: launch.worktree) + ["--"] + agentArgv, environment)
+            return (
+                sandboxArguments(worktree: launch.worktree, needs: SandboxPaths.needed(argv: agentArgv, config: config)) + ["--"]
+                    + agentArgv, environment)
         }
     }
 
@@ -72,7 +74,7 @@ struct AgentLauncher: Sendable {
     /// with only the GPU nodes besides the basic ones, private `/dev/shm` and `/tmp`, the state
     /// and data directories replaced by empty tmpfs, then the agent's own worktree (and its git
     /// metadata, read-only) and the control socket mounted back. The network stays.
-    func sandboxArguments(worktree: String) -> [String] {
+    func sandboxArguments(worktree: String, needs: [String] = []) -> [String] {
         let (uid, gid) = Self.sandboxIDs
         var arguments = [
             Self.bwrapPath, "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
@@ -100,6 +102,11 @@ struct AgentLauncher: Sendable {
         let gitDir = (workspacePath as NSString).appendingPathComponent(".git")
         if FileManager.default.fileExists(atPath: gitDir), hidden.contains(where: { gitDir.hasPrefix($0 + "/") }) {
             arguments += ["--ro-bind", gitDir, gitDir]
+        }
+        // What the agent needs to start (its executable, agents_dir, the Python venv) is mounted
+        // back read-only where the sandbox hides it: a clone under /tmp runs like any other.
+        for path in SandboxPaths.mountBack(needs, hiddenRoots: hidden + ["/tmp"]) {
+            arguments += ["--ro-bind", path, path]
         }
         arguments += ["--bind", worktree, worktree]
         // mlagentctl stays reachable wherever the daemon is installed (even under /tmp).
@@ -264,10 +271,10 @@ struct AgentLauncher: Sendable {
             "{branch}": launch.job.direction.isEmpty ? "exp/<the name you declare>" : "exp/\(launch.job.direction)",
             "{metric}": config.metric.rawValue,
             "{metric_direction}": config.metric.higherIsBetter ? "higher is better" : "lower is better",
+            "{target}": config.metric.targetColumnDescription, "{predictions}": config.metric.predictionDescription,
             "{public_eval_budget}": String(config.publicEvalBudget),
             "{time_budget}": DurationText.format(launch.profile.timeout),
         ]
-            "{target}": config.metric.targetColumnDescription, "{predictions}": config.metric.predictionDescription,
         return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
     }
 

@@ -109,7 +109,21 @@ public enum ConfigLoader {
         }
         if let evaluation = try reader.section(table, "evaluation", keys: [
             "metric", "public_eval_budget", "overfit_gap", "bootstrap_samples", "max_artifact_bytes", "land_artifact_bytes",
+            "land_direction_artifact_bytes", "max_job_artifact_bytes", "max_job_artifact_files",
+            "max_direction_artifact_bytes", "max_direction_artifact_files", "max_store_artifact_bytes",
+            "max_store_artifact_files",
         ]) {
+            if let v = try reader.int(evaluation, "evaluation.land_direction_artifact_bytes", range: 0...(1 << 50)) {
+                config.landDirectionArtifactBytes = Int64(v)
+            }
+            for (scope, path) in [("job", \ArtifactQuota.job), ("direction", \.direction), ("store", \.store)] {
+                if let v = try reader.int(evaluation, "evaluation.max_\(scope)_artifact_bytes", range: 1...(1 << 50)) {
+                    config.artifactQuota[keyPath: path].bytes = Int64(v)
+                }
+                if let v = try reader.int(evaluation, "evaluation.max_\(scope)_artifact_files", range: 1...1_000_000_000) {
+                    config.artifactQuota[keyPath: path].files = Int64(v)
+                }
+            }
             if let v = try reader.choice(evaluation, "evaluation.metric", EvalMetric.allCases.map(\.rawValue)) {
                 config.metric = EvalMetric(rawValue: v)!
             }
@@ -166,6 +180,7 @@ public enum ConfigLoader {
                     }
                 }
                 try UsageConfig.read(profile, key: key, into: &agent, source: source)
+                try ResourceConfig.read(profile, key: key, into: &agent, source: source)
                 config.agents[name] = agent
             }
         }
@@ -180,7 +195,6 @@ public enum ConfigLoader {
 
         func section(_ table: TOMLTable, _ name: String, keys: Set<String>, prefix: String = "") throws -> TOMLTable? {
             guard let value = table[name] else { return nil }
-                try ResourceConfig.read(profile, key: key, into: &agent, source: source)
             guard let section = value.table else {
                 throw ConfigError("\(source): \(prefix)\(name) must be a table ([\(prefix)\(name)])")
             }
@@ -231,17 +245,6 @@ public enum ConfigLoader {
             return number
         }
 
-        func bool(_ table: TOMLTable, _ key: String) throws -> Bool? {
-            guard let value = value(table, key) else { return nil }
-            guard let bool = value.bool else { throw ConfigError("\(source): \(key) must be true or false, got \(value.type)") }
-            return bool
-        }
-
-        func duration(_ table: TOMLTable, _ key: String) throws -> Duration? {
-            guard let text = try string(table, key) else { return nil }
-            guard let duration = DurationText.parse(text) else {
-                throw ConfigError("\(source): \(key) = \"\(text)\" is not a duration; use forms like \"500ms\", \"30s\", \"10m\", \"2h\"")
-            }
         /// `overfit_gap`: one number for every metric (an absolute gap), or a table by metric of
         /// absolute gaps (numbers) and shares of the public score (strings such as "2%").
         func overfitGaps(_ table: TOMLTable, _ key: String) throws -> [EvalMetric: GapFloor]? {
@@ -284,6 +287,17 @@ public enum ConfigLoader {
             return .absolute(number)
         }
 
+        func bool(_ table: TOMLTable, _ key: String) throws -> Bool? {
+            guard let value = value(table, key) else { return nil }
+            guard let bool = value.bool else { throw ConfigError("\(source): \(key) must be true or false, got \(value.type)") }
+            return bool
+        }
+
+        func duration(_ table: TOMLTable, _ key: String) throws -> Duration? {
+            guard let text = try string(table, key) else { return nil }
+            guard let duration = DurationText.parse(text) else {
+                throw ConfigError("\(source): \(key) = \"\(text)\" is not a duration; use forms like \"500ms\", \"30s\", \"10m\", \"2h\"")
+            }
             return duration
         }
 

@@ -16,10 +16,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socketMode: UInt32 = 0o660
     public var maxLineBytes = 1 << 20
     public var idleTimeout: Duration = .seconds(600)
-    public var subscriberBuffer = 1024
     /// Connection caps: all connections, per agent (job), per local user, and the share of
     /// `total` that agents together can never take.
     var connectionLimits = ConnectionLimits(total: 4096, perAgent: 64, perUser: 256, operatorReserve: 64)
+    public var subscriberBuffer = 1024
     public var statusInterval: Duration = .seconds(2)
     public var logLevel: Logger.Level = .info
     public var logTarget: LogTarget = .auto
@@ -71,6 +71,14 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Artifacts of a run up to this size are copied into `mlruns/` on main; larger ones stay
     /// in the daemon's artifact store and are listed in `run.json`.
     public var landArtifactBytes: Int64 = 100 << 20
+    /// What the artifacts of one direction may add to `main` in all (runs beyond it keep their
+    /// artifacts in the store, listed in `run.json`).
+    public var landDirectionArtifactBytes: Int64 = 250 << 20
+    /// Totals of the artifact store per job, per direction and in all (`max_*_artifact_bytes`,
+    /// `max_*_artifact_files`).
+    public var artifactQuota = ArtifactQuota(
+        job: .init(bytes: 4 << 30, files: 200_000), direction: .init(bytes: 8 << 30, files: 400_000),
+        store: .init(bytes: 100 << 30, files: 5_000_000))
     // [mlflow]
     /// The MLflow tracking server every run is mirrored to; empty: no mirror.
     public var mlflowTrackingURI = ""
@@ -123,13 +131,13 @@ public struct DaemonConfig: Sendable, Equatable {
         "baseline": AgentProfile(command: ["{python}", "{agents_dir}/baseline/agent.py"], timeout: .seconds(1200)),
     ]
 
-    /// The evaluation settings the store applies.
-    public var evaluationPolicy: EvaluationPolicy {
-        EvaluationPolicy(
     /// Each metric's documented default `overfit_gap` (see ``GapFloor/defaults``).
     public static let defaultOverfitGaps: [EvalMetric: GapFloor] = Dictionary(
         uniqueKeysWithValues: EvalMetric.allCases.map { ($0, GapFloor.defaults[$0.rawValue] ?? .absolute(0)) })
 
+    /// The evaluation settings the store applies.
+    public var evaluationPolicy: EvaluationPolicy {
+        EvaluationPolicy(
             metric: metric.rawValue, higherIsBetter: metric.higherIsBetter, publicEvalBudget: publicEvalBudget,
             overfitFloor: overfitGaps[metric] ?? GapFloor.defaults[metric.rawValue] ?? .absolute(0))
     }
@@ -207,14 +215,6 @@ public struct AgentProfile: Sendable, Equatable {
     public var pricePerMTok: PricePerMTok?
     /// The agent is stopped (`cost_cap`) once its job costs this many dollars; 0: no cap.
     public var maxCostUSD: Double
-
-    public init(
-        command: [String], timeout: Duration, environment: [String: String] = [:], usage: UsageFormat = .none,
-        pricePerMTok: PricePerMTok? = nil, maxCostUSD: Double = 0
-    ) {
-        self.command = command
-        self.timeout = timeout
-        self.environment = environment
     /// Resource limits of the agent's cgroup (`max_processes`, `max_memory` in bytes, 0: none,
     /// and `cpu_weight`, 1 to 10000), or rlimits where no cgroup is available.
     public var maxProcesses = AgentProfile.defaultMaxProcesses
@@ -224,6 +224,14 @@ public struct AgentProfile: Sendable, Equatable {
     public static let defaultMaxProcesses = 2048
     public static let defaultMaxMemory: UInt64 = 8 << 30
     public static let defaultCPUWeight = 100
+
+    public init(
+        command: [String], timeout: Duration, environment: [String: String] = [:], usage: UsageFormat = .none,
+        pricePerMTok: PricePerMTok? = nil, maxCostUSD: Double = 0
+    ) {
+        self.command = command
+        self.timeout = timeout
+        self.environment = environment
         self.usage = usage
         self.pricePerMTok = pricePerMTok
         self.maxCostUSD = maxCostUSD

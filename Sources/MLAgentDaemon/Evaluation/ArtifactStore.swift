@@ -1,5 +1,6 @@
 import Foundation
 import MLAgentProtocol
+import MLAgentStore
 
 /// The daemon's copy of every artifact: `<state>/artifacts/<run>/<name>`. Agents upload from
 /// their worktree: the file or directory is opened beneath the worktree without following
@@ -34,13 +35,28 @@ struct ArtifactStore: Sendable {
     }
 
     /// Copies `path` (a file or directory the agent named inside `worktree`) to the store as
-    /// `name`, on the copy threads.
-    func copy(path: String, worktree: String, run: Int64, name: String) async throws -> Copied {
-        let store = self
+    /// `name`, on the copy threads. `room` is what the totals of the job, its direction and the
+    /// store leave: a copy that would pass it stops there, and nothing is stored.
+    func copy(path: String, worktree: String, run: Int64, name: String, room: ArtifactQuota.Room? = nil) async throws
+        -> Copied
+    {
+        var store = self
+        if let room {
+            if room.bytes < store.maxBytes {
+                store.roomLimit = .init(bytes: max(room.bytes, 0), described: room.bytesCap)
+            }
+            store.maxEntries = Int(clamping: min(Int64(Self.maxFiles), max(room.files, 0)))
+        }
+        let bounded = store
         return try await CopyControl.run(timeLimit: copyTimeLimit) { control in
-            try store.copyNow(path: path, worktree: worktree, run: run, name: name, control: control)
+            try bounded.copyNow(path: path, worktree: worktree, run: run, name: name, control: control)
         }
     }
+
+    /// The totals' room when it is below `maxBytes`.
+    var roomLimit: BoundedReader.Limit?
+    /// Files an artifact directory may hold in this upload.
+    var maxEntries = ArtifactStore.maxFiles
 
     /// `copy`, on the calling thread.
     func copyNow(
@@ -55,10 +71,10 @@ struct ArtifactStore: Sendable {
         let copied: Copied
         if source.isDirectory {
             var tree = ArtifactTreeCopier(
-                shownAs: path, limit: limit, control: control, maxEntries: Self.maxFiles, maxDepth: Self.maxDepth)
+                shownAs: path, limit: roomLimit ?? limit, control: control, maxEntries: maxEntries, maxDepth: Self.maxDepth)
             copied = try tree.copy(source, to: staging)
         } else {
-            let reader = BoundedReader(shownAs: path, limit: limit, control: control)
+            let reader = BoundedReader(shownAs: path, limit: roomLimit ?? limit, control: control)
             try reader.check(source)
             let output = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, Self.mode(of: source))
             guard output >= 0 else { throw Self.storeFailure(name) }

@@ -1,5 +1,6 @@
 import Foundation
 import MLAgentProtocol
+import MLAgentStore
 
 /// `run.start` (agent): a new run in the caller's direction, with its rationale and params.
 struct RunStartHandler: RequestHandler {
@@ -56,10 +57,41 @@ struct RunArtifactHandler: RequestHandler {
         if let problem = ArtifactStore.problem(with: name) { throw RunValidation.invalid(problem, field: "name") }
         try await core.store.checkArtifact(jobID: jobID, run: params.run, name: name)
         let worktree = try await core.store.job(id: jobID).worktree ?? ""
-        let copied = try await artifacts.copy(path: params.path, worktree: worktree, run: params.run, name: name)
-        return try await core.store.recordArtifact(
-            jobID: jobID, run: params.run, name: name, isDirectory: copied.isDirectory, files: copied.files,
-            bytes: copied.bytes)
+        // The totals of the job, its direction and the store: refused before anything is copied
+        // when they are spent, and the copy stops where they end.
+        let quota = core.config.artifactQuota
+        let room = quota.room(try await core.store.artifactUsage(jobID: jobID, run: params.run))
+        if room.bytes <= 0 || room.files <= 0 {
+            let problem = room.bytes <= 0 ? "\(room.bytesCap) is spent" : "\(room.filesCap) is spent"
+            await recordLimitHit(jobID: jobID, problem: problem)
+            throw ArtifactQuota.exceeded(problem, run: params.run)
+        }
+        let copied: ArtifactStore.Copied
+        do {
+            copied = try await artifacts.copy(path: params.path, worktree: worktree, run: params.run, name: name, room: room)
+        } catch let error as RPCError where error.message.contains(room.bytesCap) || error.message.contains("more than \(room.files) entries") {
+            await recordLimitHit(jobID: jobID, problem: error.message)
+            throw error
+        }
+        do {
+            return try await core.store.recordArtifact(
+                jobID: jobID, run: params.run, name: name, isDirectory: copied.isDirectory, files: copied.files,
+                bytes: copied.bytes, quota: quota)
+        } catch let error as RPCError where error.kind == .limitExceeded {
+            // Another upload took the room while this one was copied: its copy goes.
+            try? FileManager.default.removeItem(
+                atPath: (artifacts.directory(run: params.run) as NSString).appendingPathComponent(name))
+            await recordLimitHit(jobID: jobID, problem: error.message)
+            throw error
+        }
+    }
+}
+
+extension RunArtifactHandler {
+    func recordLimitHit(jobID: Int64, problem: String) async {
+        _ = try? await core.store.record(
+            kind: EventKind.limitHit, jobID: jobID, message: "job \(jobID) hit an artifact total: \(problem)",
+            data: ["limit": .string("artifacts"), "job": .int(jobID)])
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MLAgentProtocol
+import MLAgentStore
 
 /// `daemon.status`: version, uptime, queue counts by state, pool usage.
 struct StatusHandler: RequestHandler {
@@ -19,6 +20,9 @@ struct StatusHandler: RequestHandler {
             lastSeq: snapshot.lastSeq, socket: listener.path, listen: listener.mode.rawValue,
             stateDir: core.config.stateDir)
         status.usage = core.usage.total
+        let stored = core.store.artifactTotals()
+        let cap = core.config.artifactQuota.store
+        status.artifacts = ArtifactStoreUsage(bytes: stored.bytes, files: stored.files, maxBytes: cap.bytes, maxFiles: cap.files)
         return status
     }
 }

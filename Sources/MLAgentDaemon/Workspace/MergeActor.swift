@@ -185,6 +185,19 @@ actor MergeActor: Service {
             let scratch = scratchDirectory(intent)
             try? FileManager.default.removeItem(atPath: scratch)
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            // The direction's share of main: the submitted run's artifacts first, then the other
+            // runs' in order, while they fit `land_direction_artifact_bytes`.
+            let submitted = details.first { $0.run.id == direction.submittedRun }.map(\.run.id)
+            let landingOrder = details.sorted { ($0.run.id == submitted ? 0 : 1, $0.run.id) < ($1.run.id == submitted ? 0 : 1, $1.run.id) }
+            var landable = Set<Int64>()
+            var directionBytes: Int64 = 0
+            for detail in landingOrder {
+                let bytes = detail.artifacts.reduce(Int64(0)) { $0 + $1.bytes }
+                guard bytes <= core.config.landArtifactBytes, directionBytes + bytes <= core.config.landDirectionArtifactBytes
+                else { continue }
+                directionBytes += bytes
+                landable.insert(detail.run.id)
+            }
             for detail in details {
                 let id = detail.run.id
                 let prefix = "mlruns/\(name)/\(id)"
@@ -195,8 +208,7 @@ actor MergeActor: Service {
                 try await core.store.exportMetrics(run: id, to: handle)
                 try handle.close()
                 files[prefix + "/metrics.jsonl"] = .file(metricsPath)
-                let bytes = detail.artifacts.reduce(Int64(0)) { $0 + $1.bytes }
-                let landed = bytes <= core.config.landArtifactBytes
+                let landed = landable.contains(id)
                 if landed {
                     let stored = artifactsRoot.appendingPathComponent(String(id))
                     for artifact in detail.artifacts {

@@ -24,8 +24,8 @@ final class TempDir: @unchecked Sendable {
     let url: URL
     var path: String { url.path }
 
-    init(_ label: String = "t") throws {
-        var template = Array("/var/tmp/mla-\(label)-XXXXXX".utf8CString)
+    init(_ label: String = "t", under parent: String = "/var/tmp") throws {
+        var template = Array("\(parent)/mla-\(label)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         url = URL(fileURLWithPath: String(cString: made))
     }
