@@ -2,17 +2,10 @@
 /// NTFS or HFS+ read it as `.git`) makes every later `git worktree add` or checkout of that
 /// commit fail with "invalid path", so no such path may ever reach a commit the daemon writes.
 public enum GitPathRules {
-    /// Whether one path component names git's metadata directory on some filesystem: `.git` in
-    /// any case, with trailing dots or spaces (NTFS drops them), with ignorable code points
-    /// inside (HFS+ drops them), or the NTFS short name `git~1`.
+    /// Whether one path component names git's metadata directory on some filesystem (the
+    /// rule artifact names follow: `RecordRules.isGitDirectoryName`).
     public static func isGitMetadataName(_ component: Substring) -> Bool {
-        var folded = ""
-        for scalar in component.unicodeScalars where !isIgnorableOnHFS(scalar) {
-            folded.unicodeScalars.append(scalar)
-        }
-        while let last = folded.last, last == "." || last == " " { folded.removeLast() }
-        let lower = folded.lowercased()
-        return lower == ".git" || lower == "git~1"
+        RecordRules.isGitDirectoryName(component)
     }
 
     public static func isGitMetadataName(_ component: String) -> Bool {
@@ -35,13 +28,5 @@ public enum GitPathRules {
             }
         }
         return nil
-    }
-
-    /// The code points HFS+ ignores when it compares names (git's `is_hfs_dotgit` list).
-    static func isIgnorableOnHFS(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x200C...0x200F, 0x202A...0x202E, 0x206A...0x206F, 0xFEFF: true
-        default: false
-        }
     }
 }
