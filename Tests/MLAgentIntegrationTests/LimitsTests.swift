@@ -6,8 +6,10 @@ import Testing
 /// Limits one agent cannot exhaust, tried by a hostile agent while others work.
 @Suite("limits one agent cannot exhaust", .serialized)
 struct LimitsTests {
-    @Test("an agent that opens connections until refused: refused at its cap, while status answers at once and another agent completes")
-    func connectionFlood() throws {
+    @Test(
+        "an agent that opens connections until refused: refused at its cap, while status answers at once and another agent completes",
+        arguments: [DaemonUser.root, .unprivileged])
+    func connectionFlood(user: DaemonUser) throws {
         let daemon = try TestDaemon(label: "flood", config: """
             [daemon]
             data_dir = "@DIR@/data"
@@ -56,7 +58,7 @@ struct LimitsTests {
             echo "Fine." > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
-        try daemon.start()
+        try daemon.start(as: user)
         let client = try daemon.client()
         let flood = try client.enqueue(EnqueueParams(direction: ""))
         _ = try client.resume()
@@ -87,8 +89,10 @@ struct LimitsTests {
         #expect(try daemon.terminate() == 0)
     }
 
-    @Test("artifact totals per job, per direction and for the store refuse the next upload; status shows usage; main keeps its own cap")
-    func artifactTotals() throws {
+    @Test(
+        "artifact totals per job, per direction and for the store refuse the next upload; status shows usage; main keeps its own cap",
+        arguments: [DaemonUser.root, .unprivileged])
+    func artifactTotals(user: DaemonUser) throws {
         let daemon = try TestDaemon(label: "quota", config: """
             [daemon]
             data_dir = "@DIR@/data"
@@ -126,7 +130,7 @@ struct LimitsTests {
             echo "Totals hold." > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
-        try daemon.start()
+        try daemon.start(as: user)
         let client = try daemon.client()
         let first = try client.enqueue(EnqueueParams(direction: ""))
         _ = try client.resume()

@@ -9,7 +9,7 @@ final class TestDaemon: @unchecked Sendable {
     let stateDir: String
     let notify: NotifySocket
     var configPath: String?
-    private(set) var process: ChildProcess?
+    var process: ChildProcess?
     let logPath: String
 
     init(label: String = "d", config: String? = nil) throws {
@@ -58,7 +58,8 @@ final class TestDaemon: @unchecked Sendable {
     func git(_ arguments: String...) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", workspace] + arguments
+        // The workspace may belong to another user (an unprivileged daemon's).
+        process.arguments = ["-c", "safe.directory=*", "-C", workspace] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
