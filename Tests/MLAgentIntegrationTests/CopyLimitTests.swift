@@ -105,10 +105,12 @@ struct CopyLimitTests {
         loop.waitUntilExit()
     }
 
-    @Test("uploads shrunk or grown during the copy are refused; status answers within a second; SIGTERM stops the daemon")
-    func changingUploads() throws {
+    @Test(
+        "uploads shrunk or grown during the copy are refused; status answers within a second; SIGTERM stops the daemon",
+        arguments: [DaemonUser.root, .unprivileged])
+    func changingUploads(user: DaemonUser) throws {
         let daemon = try AgentFileTests().makeDaemon("copy")
-        try daemon.start(launching: true)
+        try daemon.start(as: user, launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "big-files", agent: "puppet"))
         let (token, worktree) = try AgentFileTests().puppet(daemon, job: 1)

@@ -183,10 +183,10 @@ struct ResourceLimitTests {
         }
     }
 
-    @Test("a process an agent left behind is gone within a second of its job's end")
-    func leftBehind() throws {
+    @Test("a process an agent left behind is gone within a second of its job's end", arguments: [DaemonUser.root, .unprivileged])
+    func leftBehind(user: DaemonUser) throws {
         let daemon = try makeDaemon("rlft")
-        try daemon.start(launching: true)
+        try daemon.start(as: user, launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "leaver", agent: "leaver"))
         try waitUntil("the process left behind running", timeout: .seconds(30)) {

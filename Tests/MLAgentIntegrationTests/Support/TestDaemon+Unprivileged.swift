@@ -12,8 +12,8 @@ enum DaemonUser: String, CustomTestStringConvertible, Sendable {
 extension TestDaemon {
     /// Starts the daemon as `user` and waits for READY=1; as `unprivileged` the test directory
     /// is given to `nobody` and the daemon is started through `setpriv` (only root can do that).
-    func start(as user: DaemonUser) throws {
-        guard user == .unprivileged else { return try start() }
+    func start(as user: DaemonUser, launching: Bool = false) throws {
+        guard user == .unprivileged else { return try start(launching: launching) }
         guard getuid() == 0, let entry = getpwnam("nobody"), access("/usr/bin/setpriv", X_OK) == 0 else {
             throw TestFailure("an unprivileged daemon needs root, the nobody user and setpriv")
         }
@@ -35,7 +35,7 @@ extension TestDaemon {
             if !child.isRunning { throw TestFailure("mlagentd exited: \(self.log)") }
             return notify.lines.contains("READY=1")
         }
-        _ = try client().pause()
+        if !launching { _ = try client().pause() }
     }
 
     /// Gives the whole test directory to `uid` (the daemon's user must own its state).
