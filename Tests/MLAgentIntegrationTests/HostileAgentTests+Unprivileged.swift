@@ -4,43 +4,12 @@ import MLAgentProtocol
 import Testing
 
 extension HostileAgentTests {
-    /// Gives the whole test directory to `uid` (the daemon's user must own its state).
-    static func chownTree(_ path: String, uid: uid_t, gid: gid_t) {
-        lchown(path, uid, gid)
-        let enumerator = FileManager.default.enumerator(atPath: path)
-        while let relative = enumerator?.nextObject() as? String {
-            lchown((path as NSString).appendingPathComponent(relative), uid, gid)
-        }
-    }
-
     @Test("a daemon run as an unprivileged user: git, /proc, capability and escape attacks fail the same way")
     func unprivilegedDaemon() throws {
-        // Only root can start the daemon as another user; CI runs as root.
-        guard getuid() == 0, let entry = getpwnam("nobody"), access("/usr/bin/setpriv", X_OK) == 0 else { return }
-        let (uid, gid) = (entry.pointee.pw_uid, entry.pointee.pw_gid)
         let daemon = try makeDaemon("hunp")
-        Self.chownTree(daemon.dir.path, uid: uid, gid: gid)
-        chmod(daemon.notify.path, 0o666)
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = daemon.notify.path
-        for key in ["LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM"] { environment.removeValue(forKey: key) }
-        let process = try ChildProcess(
-            executable: "/usr/bin/setpriv",
-            arguments: [
-                "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", Binaries.daemon.path,
-                "--state-dir", daemon.stateDir, "--socket", daemon.socketPath, "--config", daemon.configPath ?? "",
-            ],
-            environment: environment, outputPath: daemon.logPath)
-        defer {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
-        }
-        try waitUntil("READY=1 from the unprivileged mlagentd") {
-            if !process.isRunning { throw TestFailure("mlagentd exited: \(daemon.log)") }
-            return daemon.notify.lines.contains("READY=1")
-        }
+        try daemon.start(as: .unprivileged, launching: true)
+        let process = try #require(daemon.process)
+        let uid = try #require(getpwnam("nobody")).pointee.pw_uid
         var info = stat()
         #expect(stat(daemon.workspace, &info) == 0 && info.st_uid == uid, "the workspace should belong to the daemon's user")
         try "\(process.processIdentifier)".write(toFile: daemon.dir.file("daemon.pid"), atomically: true, encoding: .utf8)

@@ -142,33 +142,8 @@ struct ResourceLimitTests {
 
     @Test("a daemon run as an unprivileged user, without cgroups: rlimits stop a fork bomb and the job says what is not enforced")
     func unprivilegedFallback() throws {
-        // Only root can start the daemon as another user; CI runs as root.
-        guard getuid() == 0, let entry = getpwnam("nobody"), access("/usr/bin/setpriv", X_OK) == 0 else { return }
-        let (uid, gid) = (entry.pointee.pw_uid, entry.pointee.pw_gid)
         let daemon = try makeDaemon("rlun")
-        HostileAgentTests.chownTree(daemon.dir.path, uid: uid, gid: gid)
-        chmod(daemon.notify.path, 0o666)
-        var environment = ProcessInfo.processInfo.environment
-        environment["NOTIFY_SOCKET"] = daemon.notify.path
-        for key in ["LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM"] { environment.removeValue(forKey: key) }
-        let process = try ChildProcess(
-            executable: "/usr/bin/setpriv",
-            arguments: [
-                "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", Binaries.daemon.path,
-                "--state-dir", daemon.stateDir, "--socket", daemon.socketPath, "--config", daemon.configPath ?? "",
-            ],
-            environment: environment, outputPath: daemon.logPath)
-        defer {
-            daemon.killAgents()
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
-        }
-        try waitUntil("READY=1 from the unprivileged mlagentd") {
-            if !process.isRunning { throw TestFailure("mlagentd exited: \(daemon.log)") }
-            return daemon.notify.lines.contains("READY=1")
-        }
+        try daemon.start(as: .unprivileged, launching: true)
         // nobody may write no cgroup on this machine; where it may, the limits are cgroups'.
         guard daemon.log.contains("agents' limits fall back to rlimits") else { return }
         let client = try daemon.client()

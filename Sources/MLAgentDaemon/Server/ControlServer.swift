@@ -33,7 +33,7 @@ final class ControlServer: Service {
     /// The connection caps, fitted under the descriptor limit when the server starts.
     let limits: ConnectionLimits
     let onListening: @Sendable () -> Void
-    private let logger: Logger
+    let logger: Logger
 
     let services: AgentServices?
 
@@ -364,7 +364,7 @@ final class ControlServer: Service {
         return nil
     }
 
-    private func reply(id: RPCID?, error: RPCError, writer: LineWriter) async throws {
+    func reply(id: RPCID?, error: RPCError, writer: LineWriter) async throws {
         // Requests without an id are notifications: JSON-RPC sends them no reply.
         guard id != nil else { return }
         try await writer.send(RPCErrorReply(id: id, error: error))
@@ -376,104 +376,4 @@ final class ControlServer: Service {
         var method: String
         var token: String?
     }
-
-    // MARK: Event subscriptions
-
-    private struct SubscribeEnvelope: Decodable {
-        var params: EventsParams?
-    }
-
-    private func subscribe(
-        line: Data, id: RPCID?, writer: LineWriter, state: ConnectionState, hasSubscription: Bool
-    ) async throws -> StartedSubscription? {
-        let params: EventsParams
-        do {
-            params = try JSONCoding.decoder.decode(SubscribeEnvelope.self, from: line).params ?? EventsParams()
-        } catch let error as DecodingError {
-            try await reply(
-                id: id, error: RPCError(.invalidParams, "\(Method.eventsSubscribe): \(DecodingErrorText.describe(error))"),
-                writer: writer)
-            return nil
-        }
-        if hasSubscription {
-            try await reply(
-                id: id, error: RPCError(.invalidState, "this connection is already subscribed; open another connection"),
-                writer: writer)
-            return nil
-        }
-        if let since = params.since, since < 0 {
-            try await reply(id: id, error: RPCError(.invalidParams, "since must be 0 or a seq, got \(since)"), writer: writer)
-            return nil
-        }
-        // Register first, then read the log: nothing committed in between can be missed.
-        let subscription = core.bus.subscribe(capacity: core.config.subscriberBuffer, job: params.job)
-        let lastSeq = core.store.lastSeq()
-        let since = params.since ?? lastSeq
-        state.setSubscribed(true)
-        if let id {
-            try await writer.send(
-                RPCTypedResult(id: id, result: SubscribeResult(subscribed: true, since: since, lastSeq: lastSeq)))
-        }
-        return StartedSubscription(subscription: subscription, since: since, job: params.job)
-    }
-
-    /// Sends a subscriber the log from its `since`, then live events; after an overflow it
-    /// tells the client and re-reads the log from the last event it delivered.
-    private func pump(_ started: StartedSubscription, writer: LineWriter) async throws {
-        var last = started.since
-        let page = 500
-        func catchUp() async throws {
-            while true {
-                let events = try await core.store.events(since: last, job: started.job, limit: page)
-                for event in events {
-                    try await writer.send(EventNotification(params: event))
-                    last = event.seq
-                }
-                if events.count < page { return }
-            }
-        }
-        try await catchUp()
-        while true {
-            switch await started.subscription.next() {
-            case .event(let event):
-                guard event.seq > last else { continue }
-                try await writer.send(EventNotification(params: event))
-                last = event.seq
-            case .overflow(let dropped):
-                logger.notice("event subscriber fell behind; catching up from the log", metadata: ["dropped": "\(dropped)"])
-                try await writer.send(
-                    RPCNotification(
-                        method: Method.eventsOverflow,
-                        params: try JSONValue(encoding: OverflowNotice(lastSeq: last, dropped: dropped))))
-                try await catchUp()
-            case .closed:
-                return
-            }
-        }
-    }
-}
-
-/// Writes one JSON value per line to a connection.
-struct LineWriter: Sendable {
-    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-
-    func send(_ value: some Encodable) async throws {
-        try await sendLine(try JSONCoding.line(value))
-    }
-
-    /// Writes an already encoded JSON line, adding the newline.
-    func sendLine(_ data: Data) async throws {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(data.count + 1)
-        buffer.writeBytes(data)
-        buffer.writeInteger(UInt8(ascii: "\n"))
-        try await outbound.write(buffer)
-    }
-}
-
-/// The `event` notification, encoded straight from the event.
-struct EventNotification: Encodable, Sendable {
-    var jsonrpc = "2.0"
-    var method = Method.event
-    var params: Event
 }
