@@ -45,7 +45,7 @@ struct AgentFileTests {
             "agents/puppet.sh",
             """
             echo "$MLAGENT_TOKEN $(pwd)" > .puppet
-            while [ ! -e @DIR@/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
             """)
         // Swaps the predictions file, and a directory on the way to another, with links to the
         // daemon's targets in a tight loop, while it uploads and evaluates them over and over.
@@ -76,7 +76,7 @@ struct AgentFileTests {
             done
             touch stop; wait
             touch race-done
-            while [ ! -e @DIR@/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
             """)
         return daemon
     }
@@ -97,7 +97,7 @@ struct AgentFileTests {
     }
 
     func release(_ daemon: TestDaemon, job: Int64) {
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-\(job)"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-\(job)"), contents: Data())
     }
 
     /// Every file in the artifact store: none may be a link, none may hold the targets.

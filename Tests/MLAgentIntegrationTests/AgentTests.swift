@@ -41,7 +41,7 @@ struct AgentTests {
         // their header.
         try daemon.write("data/val_public_y.csv", "\(Self.targetMarker)\n1\n0\n")
         try daemon.write("data/val_private_y.csv", "\(Self.targetMarker)\n0\n1\n")
-        // Declares when it has no direction, waits for @DIR@/release, then finishes.
+        // Declares when it has no direction, waits for @DIR@/ctl/release, then finishes.
         try daemon.write(
             "agents/worker.sh",
             """
@@ -50,7 +50,7 @@ struct AgentTests {
             if [ -z "$MLAGENT_DIRECTION" ]; then
               mlagentctl direction declare "picked-$MLAGENT_JOB_ID" --rationale "chosen by the fake agent"
             fi
-            while [ ! -e @DIR@/release ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.1; done
             echo "trained a model" > notes.txt
             printf 'It worked (run none).\\n' > learnings.md
             mlagentctl direction finish --learnings learnings.md
@@ -119,7 +119,7 @@ struct AgentTests {
             #expect(FileManager.default.fileExists(atPath: worktree + "/data/train.csv"))
             #expect(!FileManager.default.fileExists(atPath: worktree + "/data/val_public_y.csv"))
         }
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("all four jobs completed", timeout: .seconds(60)) {
             try states(client).values.allSatisfy { $0 == .completed } && states(client).count == 4
         }
@@ -197,7 +197,7 @@ struct AgentTests {
         try waitUntil("the sleeper to run") { try client.show(id: 1).pid != nil }
         let pid = try #require(try client.show(id: 1).pid)
         // bwrap, its init, the shell and its child (the sandbox puts them in a session of their own).
-        let agent = { HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=1", socket: daemon.socketPath) }
+        let agent = { HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=1", stateDir: daemon.stateDir) }
         try waitUntil("the sleeper's child") { agent().count >= 3 }
         let result = try daemon.ctl("cancel", "1", "--reason", "changed my mind")
         #expect(result.status == 0, "\(result.stderr)")
@@ -231,7 +231,7 @@ struct AgentTests {
     @Test("autonomy = auto keeps the pool busy with agent-picked directions up to max_directions; stop reports")
     func autonomy() throws {
         let daemon = try makeDaemon("auto", scheduler: "autonomy = \"auto\"\nmax_directions = 3\nmax_agents = 2")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try daemon.start(launching: true)
         let client = try daemon.client()
         try waitUntil("three autonomous directions completed", timeout: .seconds(60)) {
@@ -253,7 +253,7 @@ struct AgentTests {
     @Test("autonomy = ask reports after each direction and launches nothing autonomous until continue")
     func ask() throws {
         let daemon = try makeDaemon("ask", scheduler: "autonomy = \"ask\"\nmax_directions = 5\nmax_agents = 1")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try daemon.start(launching: true)
         let client = try daemon.client()
         try waitUntil("the first report", timeout: .seconds(30)) {
@@ -281,7 +281,7 @@ struct AgentTests {
         bare.arguments = ["init", "--quiet", "--bare", daemon.dir.file("remote.git")]
         try bare.run()
         bare.waitUntilExit()
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try daemon.start(launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "pushed"))
@@ -414,7 +414,7 @@ struct AgentTests {
         // while it lands.
         let watcher = try daemon.client()
         _ = try watcher.subscribe()
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         while true {
             if case .event(let event) = try watcher.nextEvent(), event.kind == EventKind.directionFinished { break }
         }

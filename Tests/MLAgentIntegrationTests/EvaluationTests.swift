@@ -36,7 +36,7 @@ struct EvaluationTests {
             "agents/puppet.sh",
             """
             echo "$MLAGENT_TOKEN $(pwd)" > .puppet
-            while [ ! -e @DIR@/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
             """)
         return daemon
     }
@@ -95,7 +95,7 @@ struct EvaluationTests {
         let scored = try ctl(["eval", run, "p.csv", "--json"])
         #expect(scored.status == 0, "\(scored.stderr)")
         #expect(try JSONDecoder().decode(EvalResult.self, from: Data(scored.stdout.utf8)).score == 0)
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-1"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-1"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
 
@@ -128,7 +128,7 @@ struct EvaluationTests {
         #expect(try client.showRun(Int64(run)!).run.publicEvals == 0)
         try Self.csv([0, 0, 0, 0, 1]).write(toFile: worktree + "/fine.csv", atomically: true, encoding: .utf8)
         #expect(try ctl(["eval", run, "fine.csv"]).status == 0)
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-1"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-1"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
 
@@ -166,7 +166,7 @@ struct EvaluationTests {
                     "\(submitted.stdout)")
             try "### What worked\n- nothing much\n".write(toFile: worktree + "/l.md", atomically: true, encoding: .utf8)
             #expect(try ctl(["direction", "finish", "--learnings", "l.md"]).status == 0)
-            _ = FileManager.default.createFile(atPath: daemon.dir.file("release-\(job)"), contents: Data())
+            _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-\(job)"), contents: Data())
         }
 
         let board = try client.leaderboard()

@@ -12,7 +12,7 @@ extension HostileAgentTests {
         let uid = try #require(getpwnam("nobody")).pointee.pw_uid
         var info = stat()
         #expect(stat(daemon.workspace, &info) == 0 && info.st_uid == uid, "the workspace should belong to the daemon's user")
-        try "\(process.processIdentifier)".write(toFile: daemon.dir.file("daemon.pid"), atomically: true, encoding: .utf8)
+        try "\(process.processIdentifier)".write(toFile: daemon.dir.file("ctl/daemon.pid"), atomically: true, encoding: .utf8)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "escaper", agent: "escaper"))
         _ = try client.enqueue(EnqueueParams(direction: "", agent: "gitattack"))
@@ -28,7 +28,7 @@ extension HostileAgentTests {
             try [2, 3].allSatisfy { try state(client, Int64($0))?.isFinal == true }
         }
         #expect(try client.list().count == 3, "the grandchild enqueued a job")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("every job completed", timeout: .seconds(30)) {
             try client.list().allSatisfy { $0.state == .completed }
         }

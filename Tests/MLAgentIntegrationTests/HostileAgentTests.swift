@@ -15,7 +15,7 @@ struct HostileAgentTests {
 
     func makeDaemon(_ label: String) throws -> TestDaemon {
         let profiles = ["worker", "gitattack", "gitredirect", "procsnoop", "victim", "escaper"].map {
-            "[agents.\($0)]\ncommand = [\"sh\", \"@DIR@/agents/\($0).sh\"]\ntimeout = \"2m\"\n"
+            "[agents.\($0)]\ncommand = [\"sh\", \"@DIR@/agents/\($0).sh\"]\ntimeout = \"2m\"\nro_paths = [\"@DIR@/ctl\"]\n"
         }.joined()
         let config = """
             [daemon]
@@ -29,6 +29,8 @@ struct HostileAgentTests {
             \(profiles)
             """
         let daemon = try TestDaemon(label: label, config: config)
+        // What the test and its agents share: the only test directory the sandbox shows.
+        try FileManager.default.createDirectory(atPath: daemon.dir.file("ctl"), withIntermediateDirectories: true)
         try daemon.write("data/train.csv", "f00,f01,target\n0.1,0.2,0\n0.3,0.4,1\n")
         try daemon.write("data/val_public_X.csv", "f00,f01\n0.5,0.6\n0.1,0.2\n")
         try daemon.write("data/val_private_X.csv", "f00,f01\n0.7,0.8\n0.3,0.4\n")
@@ -86,7 +88,7 @@ struct HostileAgentTests {
             "agents/victim.sh",
             """
             echo "victim running" > running.txt
-            while [ ! -e @DIR@/release ]; do sleep 0.05; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.05; done
             echo none > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
@@ -97,7 +99,7 @@ struct HostileAgentTests {
             tr '\\0' ' ' < /proc/1/cmdline > pid1.txt
             ls /proc | grep -E '^[0-9]+$' > pids.txt
             for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null | grep '^MLAGENT_TOKEN='; done | sort -u > tokens.txt
-            D=$(cat @DIR@/daemon.pid)
+            D=$(cat @DIR@/ctl/daemon.pid)
             if tr '\\0' ' ' < /proc/$D/cmdline 2>/dev/null | grep -q mlagentd; then echo "SAW the daemon" >> $R; else echo "DENIED daemon" >> $R; fi
             if ls /proc/$D/fd/ 2>/dev/null | grep -q .; then echo "SAW daemon fds" >> $R; fi
             grep '^CapEff' /proc/self/status > caps.txt
@@ -118,7 +120,7 @@ struct HostileAgentTests {
             W=$(pwd)
             setsid sh -c "sh -c 'cd $W; env -u MLAGENT_TOKEN mlagentctl pause > pause.out 2>&1; echo \\$? > pause.status; env -u MLAGENT_TOKEN mlagentctl enqueue stolen > enqueue.out 2>&1; echo \\$? > enqueue.status; touch grandchild.ready; exec sleep 7777' &" < /dev/null > /dev/null 2>&1 &
             while [ ! -e grandchild.ready ]; do sleep 0.05; done
-            while [ ! -e @DIR@/release ]; do sleep 0.05; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.05; done
             echo none > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
@@ -183,7 +185,7 @@ struct HostileAgentTests {
     func procAndCapabilities() throws {
         let daemon = try makeDaemon("hproc")
         try daemon.start(launching: true)
-        try "\(daemon.pid)".write(toFile: daemon.dir.file("daemon.pid"), atomically: true, encoding: .utf8)
+        try "\(daemon.pid)".write(toFile: daemon.dir.file("ctl/daemon.pid"), atomically: true, encoding: .utf8)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "victim", agent: "victim"))
         try waitUntil("the victim running") { try state(client, 1) == .running }
@@ -192,7 +194,7 @@ struct HostileAgentTests {
         #expect(try state(client, 2) == .completed)
         // The victim kept running meanwhile, and completes.
         #expect(try state(client, 1) == .running)
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the victim completed", timeout: .seconds(30)) { try state(client, 1) == .completed }
         try waitUntil("the archives") {
             try daemon.git("show", "exp/proc-snoop:report.txt").status == 0
@@ -245,7 +247,7 @@ struct HostileAgentTests {
         #expect(pauseStatus.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(pauseStatus)")
         let pauseOut = try String(contentsOfFile: worktree + "/pause.out", encoding: .utf8)
         #expect(pauseOut.contains("agent"), "\(pauseOut)")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the escaper completed", timeout: .seconds(30)) { try state(client, 1) == .completed }
         try waitUntil("the grandchild gone", timeout: .seconds(10)) {
             Self.processes(named: ["sleep", "7777"]).isEmpty
@@ -255,15 +257,18 @@ struct HostileAgentTests {
         #expect(try daemon.terminate() == 0)
     }
 
-    /// Host pids of living processes of the daemon at `socket` whose environment holds `variable`.
-    static func processes(carrying variable: String, socket: String) -> [Int32] {
-        let wanted = [Array(variable.utf8), Array("MLAGENT_SOCKET=\(socket)".utf8)]
+    /// Host pids of living agent processes of the daemon with state in `stateDir` (their
+    /// worktree lies there) whose environment holds `variable`.
+    static func processes(carrying variable: String, stateDir: String) -> [Int32] {
+        let worktree = Array("MLAGENT_WORKTREE=\(stateDir)/".utf8)
         return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> Int32? in
             guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else {
                 return nil
             }
             let variables = data.split(separator: 0).map(Array.init)
-            guard wanted.allSatisfy(variables.contains), !isZombie(pid) else { return nil }
+            guard variables.contains(Array(variable.utf8)), variables.contains(where: { $0.starts(with: worktree) }),
+                !isZombie(pid)
+            else { return nil }
             return pid
         }
     }

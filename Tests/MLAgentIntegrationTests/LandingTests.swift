@@ -32,14 +32,14 @@ struct LandingTests {
             echo "Nothing to report." > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
-        // Uploads a directory artifact, then waits for @DIR@/release before finishing.
+        // Uploads a directory artifact, then waits for @DIR@/ctl/release before finishing.
         try daemon.write("agents/artist.sh", """
             set -e
             mlagentctl direction declare artist --rationale "a directory artifact"
             RUN=$(mlagentctl run start --name snap --rationale "keeps a snapshot")
             mkdir -p snap/sub && echo a > snap/a.txt && echo b > snap/sub/b.txt
             mlagentctl run artifact "$RUN" snap --as snapshot
-            while [ ! -e @DIR@/release ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.1; done
             mlagentctl run end "$RUN" --analysis "kept"
             echo "Learned." > learnings.md
             mlagentctl direction finish --learnings learnings.md
@@ -103,7 +103,7 @@ struct LandingTests {
                 atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try "[core]\n\tfsmonitor = touch /tmp/pwned\n".write(toFile: full, atomically: false, encoding: .utf8)
         }
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the job to settle", timeout: .seconds(60)) { try client.show(id: job.id).isSettled }
         try waitUntil("the final landing") {
             try daemon.git("show", "main:research_directions/artist.md").output.contains("Status: completed")

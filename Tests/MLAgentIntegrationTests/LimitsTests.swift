@@ -40,7 +40,7 @@ struct LimitsTests {
             with open("flood-report.tmp", "w") as report:
                 report.write("%d\\n%s\\n" % (len(held), refusal))
             os.replace("flood-report.tmp", "flood-report.txt")
-            while not os.path.exists("@DIR@/release"):
+            while not os.path.exists("@DIR@/ctl/release"):
                 time.sleep(0.05)
             """)
         try daemon.write("agents/flood.sh", """
@@ -83,7 +83,7 @@ struct LimitsTests {
         #expect(hits.count == 1, "one event per minute and peer: \(hits.map(\.message))")
         #expect(hits.first?.jobID == flood.id, "\(hits.map(\.message))")
 
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the flood to finish", timeout: .seconds(60)) { try client.show(id: flood.id).state.isFinal }
         #expect(try client.show(id: flood.id).state == .completed)
         #expect(try daemon.terminate() == 0)

@@ -159,8 +159,8 @@ struct MLflowTests {
             """
             set -e
             for n in 1 2 3; do
-              while [ ! -e @DIR@/go-$n ]; do sleep 0.1; done
-              points=$(cat @DIR@/go-$n)
+              while [ ! -e @DIR@/ctl/go-$n ]; do sleep 0.1; done
+              points=$(cat @DIR@/ctl/go-$n)
               R=$(mlagentctl run start --name "config-$n" --rationale "wave $n" --param n=$n --param width=$((n * 16)))
               awk -v p="$points" 'BEGIN { for (i = 0; i < p; i++) printf "{\\"key\\":\\"%s\\",\\"value\\":%.6f,\\"step\\":%d}\\n", (i % 2 ? "val_loss" : "train_loss"), 1/(i+1), int(i/2) }' > m$n.jsonl
               mlagentctl run log "$R" --file m$n.jsonl
@@ -172,7 +172,7 @@ struct MLflowTests {
               if [ $n = 3 ]; then mlagentctl run end "$R" --analysis "broke" --failed; else mlagentctl run end "$R" --analysis "wave $n done"; fi
               echo "$R" >> runs.txt
             done
-            while [ ! -e @DIR@/release ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.1; done
             """)
         return daemon
     }
@@ -239,7 +239,7 @@ struct MLflowTests {
     }
 
     func go(_ daemon: TestDaemon, wave: Int, points: Int) {
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("go-\(wave)"), contents: Data("\(points)".utf8))
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/go-\(wave)"), contents: Data("\(points)".utf8))
     }
 
     func runsDone(_ daemon: TestDaemon) throws -> Int {
@@ -319,7 +319,7 @@ struct MLflowTests {
 
         let status = try daemon.ctl("mlflow", "status")
         #expect(status.stdout.contains("dead letters   none"), "\(status.stdout)")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
 

@@ -31,7 +31,7 @@ struct MLflowUserTests {
         try daemon.write("data/val_private_X.csv", "f00\n0.5\n0.6\n0.7\n0.8\n")
         try daemon.write("data/val_public_y.csv", "target\n0\n1\n0\n1\n")
         try daemon.write("data/val_private_y.csv", "target\n1\n0\n1\n1\n")
-        try daemon.write("analysis.txt", Self.analysis)
+        try daemon.write("ctl/analysis.txt", Self.analysis)
         // One direction, the same name in every workspace: two runs, MLflow-style metric names,
         // a point logged twice, a model, a submission and learnings.
         try daemon.write(
@@ -49,7 +49,7 @@ struct MLflowUserTests {
             mlagentctl run artifact "$R1" model --as model
             printf 'p\\n0.1\\n0.9\\n0.2\\n0.8\\n' > pub.csv
             mlagentctl eval "$R1" pub.csv
-            mlagentctl run end "$R1" --analysis "$(cat @DIR@/analysis.txt)"
+            mlagentctl run end "$R1" --analysis "$(cat @DIR@/ctl/analysis.txt)"
             R2=$(mlagentctl run start --name depth-9 --rationale "deeper")
             mlagentctl run end "$R2" --analysis "worse" --failed
             mlagentctl submit "$R1" pub.csv

@@ -45,7 +45,7 @@ struct ResourceLimitTests {
             "agents/worker.sh",
             """
             set -e
-            while [ ! -e @DIR@/release ]; do sleep 0.05; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.05; done
             python3 -c 'b = bytearray(32 << 20); print(len(b))' > notes.txt
             i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done
             echo "it worked" > learnings.md
@@ -72,7 +72,7 @@ struct ResourceLimitTests {
             """
             set -e
             setsid sleep 600 < /dev/null > /dev/null 2>&1 &
-            while [ ! -e @DIR@/release ]; do sleep 0.05; done
+            while [ ! -e @DIR@/ctl/release ]; do sleep 0.05; done
             echo none > learnings.md
             mlagentctl direction finish --learnings learnings.md
             """)
@@ -116,13 +116,13 @@ struct ResourceLimitTests {
         #expect(HostileAgentTests.processes(named: ["sleep", "60"]).isEmpty)
 
         // The OOM killer takes agents before the daemon: every process of the agent has 500.
-        let honestPids = HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=3", socket: daemon.socketPath)
+        let honestPids = HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=3", stateDir: daemon.stateDir)
         #expect(!honestPids.isEmpty)
         for pid in honestPids {
             let score = try? String(contentsOfFile: "/proc/\(pid)/oom_score_adj", encoding: .utf8)
             #expect(score?.trimmingCharacters(in: .whitespacesAndNewlines) == "500", "pid \(pid): \(score ?? "gone")")
         }
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the honest agent completed", timeout: .seconds(30)) { try job(client, 3)?.state == .completed }
         let honest = try #require(try client.show(id: 3).resources)
         #expect(honest.enforcement.hasPrefix("cgroup"))
@@ -167,7 +167,7 @@ struct ResourceLimitTests {
         try waitUntil("the process left behind running", timeout: .seconds(30)) {
             !HostileAgentTests.processes(named: ["sleep", "600"]).isEmpty
         }
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the leaver completed", timeout: .seconds(30)) { try job(client, 1)?.state == .completed }
         let ended = ContinuousClock.now
         try waitUntil("the process left behind gone", timeout: .seconds(1)) {

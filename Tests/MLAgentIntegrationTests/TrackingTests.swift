@@ -90,7 +90,7 @@ struct TrackingTests {
             "agents/puppet.sh",
             """
             echo "$MLAGENT_TOKEN $(pwd) $MLAGENT_DIRECTION" > .puppet
-            while [ ! -e @DIR@/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
             """)
         // Logs a 100k-point metrics file in small batches, reporting every acknowledgement
         // (in its worktree: the sandbox lets it write nowhere else).
@@ -102,10 +102,10 @@ struct TrackingTests {
             echo "$R" > logger-run
             awk 'BEGIN { for (i = 0; i < 50000; i++) { printf "{\\"key\\":\\"train_loss\\",\\"value\\":%.6f,\\"step\\":%d}\\n", 1/(i+1), i; printf "{\\"key\\":\\"val_loss\\",\\"value\\":%.6f,\\"step\\":%d}\\n", 2/(i+1), i } }' > big.jsonl
             touch logger-ready
-            while [ ! -e @DIR@/logger-go ]; do sleep 0.05; done
+            while [ ! -e @DIR@/ctl/logger-go ]; do sleep 0.05; done
             mlagentctl run log "$R" --file big.jsonl --batch-size 100 --verbose 2> logger-progress
             touch logger-done
-            while [ ! -e @DIR@/release-logger ]; do sleep 0.1; done
+            while [ ! -e @DIR@/ctl/release-logger ]; do sleep 0.1; done
             """)
         return daemon
     }
@@ -313,8 +313,8 @@ struct TrackingTests {
         let events = try client.events(since: 0, limit: 10_000).events.map(\.kind)
         #expect(events.filter { $0 == EventKind.runEvaluated }.count == 3)
         #expect(events.filter { $0 == EventKind.runSubmitted }.count == 1)
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-1"), contents: Data())
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-2"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-1"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-2"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
 
@@ -330,7 +330,7 @@ struct TrackingTests {
         }
         let run = try #require(Int64(try String(contentsOfFile: tree + "/logger-run", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("logger-go"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/logger-go"), contents: Data())
         func acknowledged() -> Int {
             let text = (try? String(contentsOfFile: tree + "/logger-progress", encoding: .utf8)) ?? ""
             let last = text.split(separator: "\n").last { $0.hasPrefix("acknowledged ") } ?? ""
@@ -370,7 +370,7 @@ struct TrackingTests {
         }
         try check.close()
         #expect(count == 100_000 && distinct == 100_000, "count \(count), distinct \(distinct)")
-        _ = FileManager.default.createFile(atPath: daemon.dir.file("release-logger"), contents: Data())
+        _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release-logger"), contents: Data())
         #expect(try daemon.terminate() == 0)
     }
 }

@@ -27,95 +27,77 @@ struct AgentLauncher: Sendable {
         return (exe as NSString).deletingLastPathComponent
     }
 
-    /// The argv that runs the agent (sandbox wrapper included) and its environment.
-    func commandLine(for launch: Launch, promptFile: String, prompt: String) -> (argv: [String], environment: [String: String]) {
-        let direction = launch.job.direction
+    /// Where the agent finds `mlagentctl`: a fixed path inside the sandbox, the daemon's own
+    /// directory without one.
+    var agentBinDirectory: String { config.sandbox == .bwrap ? SandboxView.binDirectory : Self.binDirectory }
+
+    /// The profile's argv with its placeholders filled in.
+    func agentArgv(for launch: Launch, promptFile: String, prompt: String) -> [String] {
         let substitutions = [
             "{prompt}": prompt, "{prompt_file}": promptFile, "{worktree}": launch.worktree,
-            "{job_id}": String(launch.job.id), "{direction}": direction,
+            "{job_id}": String(launch.job.id), "{direction}": launch.job.direction,
             "{agents_dir}": config.agentsDir, "{python}": config.python,
             MCPConfigFile.placeholder: MCPConfigFile.path(worktree: launch.worktree),
         ]
-        let agentArgv = launch.profile.command.map { argument in
+        return launch.profile.command.map { argument in
             substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         }
+    }
+
+    /// The agent's environment: the daemon's, without its service variables and the places
+    /// the sandbox does not show, with the job's variables, its private home and the profile's `env`.
+    func environment(for launch: Launch, home: PrivateHome) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
-                    "JOURNAL_STREAM", "MLAGENT_CONFIG", "INVOCATION_ID"]
+                    "JOURNAL_STREAM", "MLAGENT_CONFIG", "INVOCATION_ID", "XDG_RUNTIME_DIR", "SSH_AUTH_SOCK",
+                    "DBUS_SESSION_BUS_ADDRESS", "OLDPWD"]
         {
             environment.removeValue(forKey: key)
         }
+        for (key, value) in home.environment { environment[key] = value }
+        if config.sandbox == .bwrap { environment["TMPDIR"] = "/tmp" }
+        environment["PWD"] = launch.worktree
         environment["MLAGENT_SOCKET"] = socketPath
         environment["MLAGENT_TOKEN"] = launch.token
         environment["MLAGENT_JOB_ID"] = String(launch.job.id)
-        environment["MLAGENT_DIRECTION"] = direction
+        environment["MLAGENT_DIRECTION"] = launch.job.direction
         environment["MLAGENT_WORKTREE"] = launch.worktree
+        environment["MLAGENT_PYTHON"] = config.python
+        environment["MLAGENT_CTL"] = (agentBinDirectory as NSString).appendingPathComponent("mlagentctl")
         environment["MLAGENT_METRIC"] = config.metric.rawValue
         environment["MLAGENT_METRIC_HIGHER_IS_BETTER"] = config.metric.higherIsBetter ? "1" : "0"
         environment["MLAGENT_PUBLIC_EVAL_BUDGET"] = String(config.publicEvalBudget)
         environment["MLAGENT_TIME_BUDGET"] = String(Int(launch.profile.timeout.seconds))
         environment["MLAGENT_DEADLINE"] = String(Int(Date().timeIntervalSince1970 + launch.profile.timeout.seconds))
-        environment["PATH"] = Self.binDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        environment["PATH"] = agentBinDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         if let gpu = launch.gpu { environment["CUDA_VISIBLE_DEVICES"] = gpu }
         for (key, value) in launch.profile.environment { environment[key] = value }
+        return environment
+    }
 
-        switch config.sandbox {
-        case .none:
-            return (["/usr/bin/env", "--chdir=\(launch.worktree)", "--"] + agentArgv, environment)
-        case .bwrap:
-            return (
-                sandboxArguments(worktree: launch.worktree, needs: SandboxPaths.needed(argv: agentArgv, config: config)) + ["--"]
-                    + agentArgv, environment)
-        }
+    /// What the sandbox of `launch` shows (nil without a sandbox).
+    func view(for launch: Launch, argv: [String], home: PrivateHome, homeFiles: [(source: String, destination: String)]) -> SandboxView? {
+        guard config.sandbox == .bwrap else { return nil }
+        return SandboxView(
+            stateDir: config.stateDir, dataDir: config.dataDir,
+            workspaceGitDir: (workspacePath as NSString).appendingPathComponent(".git"), socketPath: socketPath,
+            agentSocketPath: config.agentSocketPath,
+            worktree: launch.worktree, home: home.path, homeFiles: homeFiles, roPaths: config.sandboxROPaths + launch.profile.roPaths,
+            needs: SandboxPaths.needed(argv: argv, config: config),
+            mlagentctl: (Self.binDirectory as NSString).appendingPathComponent("mlagentctl"))
     }
 
     /// bubblewrap: a user namespace with no capabilities and an unprivileged uid, its own pid
-    /// and IPC namespaces (and `/proc`), a new session, everything read-only, a private `/dev`
-    /// with only the GPU nodes besides the basic ones, private `/dev/shm` and `/tmp`, the state
-    /// and data directories replaced by empty tmpfs, then the agent's own worktree (and its git
-    /// metadata, read-only) and the control socket mounted back. The network stays.
-    func sandboxArguments(worktree: String, needs: [String] = []) -> [String] {
+    /// and IPC namespaces (and `/proc`), a new session, and the filesystem of `view`: an
+    /// allow-list, with a private `/dev` (GPU nodes added), `/dev/shm` and `/tmp`. The network stays.
+    func sandboxArguments(_ view: SandboxView) -> [String] {
         let (uid, gid) = Self.sandboxIDs
         var arguments = [
             Self.bwrapPath, "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
             "--unshare-pid", "--unshare-ipc", "--new-session",
         ]
         if Self.bwrapDisablesUserns { arguments.append("--disable-userns") }
-        arguments += ["--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm"]
-        for device in Self.gpuDevices() { arguments += ["--dev-bind", device, device] }
-        arguments += ["--proc", "/proc", "--tmpfs", "/tmp"]
-        var hidden: [String] = [config.stateDir]
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: config.dataDir, isDirectory: &isDirectory), isDirectory.boolValue {
-            hidden.append(config.dataDir)
-        }
-        for path in hidden { arguments += ["--tmpfs", path] }
-        // A dataset inside a git checkout (the demo's data/ in this repository) has its targets
-        // and the script that made them in that repository's history: hide its git metadata.
-        if let repository = Self.enclosingGitMetadata(of: config.dataDir),
-            !hidden.contains(where: { repository.hasPrefix($0 + "/") })
-        {
-            var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory)
-            arguments += isDirectory.boolValue ? ["--tmpfs", repository] : ["--ro-bind", "/dev/null", repository]
-        }
-        let gitDir = (workspacePath as NSString).appendingPathComponent(".git")
-        if FileManager.default.fileExists(atPath: gitDir), hidden.contains(where: { gitDir.hasPrefix($0 + "/") }) {
-            arguments += ["--ro-bind", gitDir, gitDir]
-        }
-        // What the agent needs to start (its executable, agents_dir, the Python venv) is mounted
-        // back read-only where the sandbox hides it: a clone under /tmp runs like any other.
-        for path in SandboxPaths.mountBack(needs, hiddenRoots: hidden + ["/tmp"]) {
-            arguments += ["--ro-bind", path, path]
-        }
-        arguments += ["--bind", worktree, worktree]
-        // mlagentctl stays reachable wherever the daemon is installed (even under /tmp).
-        arguments += ["--ro-bind", Self.binDirectory, Self.binDirectory]
-        // The control socket stays reachable wherever it lives (it may sit in a hidden
-        // directory or under /tmp).
-        arguments += ["--bind", socketPath, socketPath]
-        arguments += ["--chdir", worktree]
-        return arguments
+        return arguments + view.arguments(gpuDevices: Self.gpuDevices())
     }
 
     /// The uid and gid agents have inside the sandbox: the daemon's own, or 1000 when the daemon
@@ -194,10 +176,23 @@ struct AgentLauncher: Sendable {
         let prompt = try renderPrompt(launch)
         let promptFile = (launch.worktree as NSString).appendingPathComponent(".mlagent-prompt.md")
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
-        try MCPConfigFile.write(for: launch.profile, worktree: launch.worktree)
-        var (argv, environment) = commandLine(for: launch, promptFile: promptFile, prompt: prompt)
+        try MCPConfigFile.write(for: launch.profile, worktree: launch.worktree, binDirectory: agentBinDirectory)
         try FileManager.default.createDirectory(
             atPath: (launch.logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let home = PrivateHome(logPath: launch.logPath)
+        let homeFiles = try home.prepare(
+            homeFiles: launch.profile.homeFiles, userHome: PrivateHome.userHome, binDirectory: agentBinDirectory,
+            copyFiles: config.sandbox == .none)
+        let agentArgv = agentArgv(for: launch, promptFile: promptFile, prompt: prompt)
+        var environment = environment(for: launch, home: home)
+        let view = view(for: launch, argv: agentArgv, home: home, homeFiles: homeFiles)
+        if let view { environment["MLAGENT_SOCKET"] = view.agentSideSocket }
+        if let problem = SandboxPaths.problem(argv: agentArgv, view: view, config: config) {
+            Self.appendToLog(launch.logPath, "mlagentd: the agent cannot start: \(problem)\n")
+            throw AgentStartError(message: problem)
+        }
+        var argv = view.map { sandboxArguments($0) + ["--"] + agentArgv }
+            ?? ["/usr/bin/env", "--chdir=\(launch.worktree)", "--"] + agentArgv
         var info: (read: Int32, write: Int32)?
         if config.sandbox == .bwrap, argv.first == Self.bwrapPath {
             var fds: [Int32] = [0, 0]
@@ -224,6 +219,17 @@ struct AgentLauncher: Sendable {
         try? processes.record.write(
             toFile: Self.sandboxRecordPath(logPath: launch.logPath), atomically: true, encoding: .utf8)
         return processes
+    }
+
+    /// Appends a line of the daemon's own to a job's log.
+    static func appendToLog(_ path: String, _ text: String) {
+        guard let handle = FileHandle(forWritingAtPath: path) ?? {
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+            return FileHandle(forWritingAtPath: path)
+        }() else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 
     /// Where a job's sandbox record is kept (beside its log, in the state directory).
@@ -274,6 +280,7 @@ struct AgentLauncher: Sendable {
             "{target}": config.metric.targetColumnDescription, "{predictions}": config.metric.predictionDescription,
             "{public_eval_budget}": String(config.publicEvalBudget),
             "{time_budget}": DurationText.format(launch.profile.timeout),
+            "{mlagentctl}": (agentBinDirectory as NSString).appendingPathComponent("mlagentctl"),
         ]
         return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
     }

@@ -1,30 +1,69 @@
 import Foundation
 
-/// The paths an agent needs in order to start, and which of them the sandbox must mount back
-/// because they lie under a directory it hides (`/tmp`, the state or data directory).
+/// The paths an agent needs in order to start, which the sandbox mounts back read-only where
+/// its allow-list would not show them, and the check that fails a job at once when its
+/// executable cannot run inside the sandbox.
 enum SandboxPaths {
-    /// The executable of `argv` (found on `PATH` when it has no `/`), `agents_dir`, and the
-    /// Python environment of `python` (a venv's root, so its `lib/` comes along).
+    /// The executable of `argv` (found on `PATH` when it has no `/`) with the file it links to,
+    /// its interpreter (`#!`) and the Python environments of both, `agents_dir`, the Python
+    /// environment of `python`, and any absolute script argument (`sh /path/agent.sh`).
     static func needed(argv: [String], config: DaemonConfig) -> [String] {
         var paths: [String] = [config.agentsDir]
-        if let executable = argv.first.flatMap(resolve) { paths.append(executable) }
-        if config.python.contains("/") { paths.append(environmentRoot(of: config.python)) }
-        for argument in argv.dropFirst() where argument.hasPrefix("/") && argument.hasPrefix(config.agentsDir + "/") == false {
-            // An interpreter's script (`sh /path/agent.sh`) must be reachable too.
+        if let executable = argv.first.flatMap(resolve) { paths += program(executable) }
+        if config.python.contains("/") { paths += program(config.python) }
+        for argument in argv.dropFirst() where argument.hasPrefix("/") && !argument.hasPrefix(config.agentsDir + "/") {
             if FileManager.default.fileExists(atPath: argument) { paths.append(argument) }
         }
         return paths
     }
 
-    /// The paths of `needs` that lie under one of `hiddenRoots`, once each, without ones
-    /// already covered by another; never a hidden root itself or anything above one.
-    static func mountBack(_ needs: [String], hiddenRoots: [String]) -> [String] {
-        let standard = needs.map { ($0 as NSString).standardizingPath }
-        let hidden = standard.filter { path in
-            hiddenRoots.contains { path.hasPrefix($0 + "/") } && FileManager.default.fileExists(atPath: path)
+    /// An executable, the file it resolves to, its `#!` interpreter, and the environment of a
+    /// Python among them (the venv's root and the installation its `pyvenv.cfg` names).
+    static func program(_ path: String, depth: Int = 0) -> [String] {
+        var paths = [path]
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if real != path { paths.append(real) }
+        for candidate in Set([path, real]) {
+            if let root = environmentRoot(of: candidate) {
+                paths.append(root)
+                paths += pythonHome(root)
+            }
         }
-        let sorted = Array(Set(hidden)).sorted()
-        return sorted.filter { path in !sorted.contains { $0 != path && path.hasPrefix($0 + "/") } }
+        if depth < 2, let interpreter = interpreter(of: real), interpreter != path {
+            paths += program(interpreter, depth: depth + 1)
+        }
+        return paths
+    }
+
+    /// Why the agent of `argv` cannot start inside the sandbox `view`, if it cannot: the message
+    /// names the path and the reason, and the job fails at once instead of being retried.
+    static func problem(argv: [String], view: SandboxView?, config: DaemonConfig) -> String? {
+        guard let name = argv.first, !name.isEmpty else { return "the agent's command is empty" }
+        guard let executable = resolve(name) else {
+            let search = ProcessInfo.processInfo.environment["PATH"] ?? ""
+            return "the agent's executable \"\(name)\" is not on the daemon's PATH (\(search)); install it or give its absolute path in the profile's command"
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: executable, isDirectory: &isDirectory) else {
+            return "the agent's executable \(executable) does not exist"
+        }
+        if isDirectory.boolValue { return "the agent's executable \(executable) is a directory" }
+        guard access(executable, X_OK) == 0 else { return "the agent's executable \(executable) is not executable by the daemon's user" }
+        guard let view else { return nil }
+        let hidden = view.hiddenRoots
+        for path in [executable, URL(fileURLWithPath: executable).resolvingSymlinksInPath().path] {
+            if let root = hidden.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                let what = root == config.stateDir ? "the daemon's state directory" : "the data directory"
+                return "the agent's executable \(path) lies in \(what) (\(root)), which the sandbox never shows; install it elsewhere"
+            }
+        }
+        for path in view.roPaths {
+            if let root = hidden.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                return "ro_paths entry \(path) lies in \(root), which the sandbox never shows"
+            }
+            if !FileManager.default.fileExists(atPath: path) { return "ro_paths entry \(path) does not exist" }
+        }
+        return nil
     }
 
     /// `name` as the sandbox would run it: itself when it has a `/`, else the first match on
@@ -39,11 +78,43 @@ enum SandboxPaths {
         return nil
     }
 
-    /// The root of the Python environment holding `python` (`…/.venv` for `…/.venv/bin/python`).
-    static func environmentRoot(of python: String) -> String {
-        let directory = (python as NSString).deletingLastPathComponent
-        guard (directory as NSString).lastPathComponent == "bin" else { return directory }
+    /// The root of the Python virtual environment holding the program at `path` (`…/.venv` for
+    /// `…/.venv/bin/python`), if it lies in one.
+    static func environmentRoot(of path: String) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard (directory as NSString).lastPathComponent == "bin" else { return nil }
         let root = (directory as NSString).deletingLastPathComponent
-        return FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("pyvenv.cfg")) ? root : directory
+        return FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("pyvenv.cfg")) ? root : nil
     }
+
+    /// The installation a venv was made from (`home = …/bin` in its `pyvenv.cfg`): its prefix,
+    /// which holds the standard library.
+    static func pythonHome(_ venv: String) -> [String] {
+        let config = (venv as NSString).appendingPathComponent("pyvenv.cfg")
+        guard let text = try? String(contentsOfFile: config, encoding: .utf8) else { return [] }
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0] == "home", parts[1].hasPrefix("/") else { continue }
+            let bin = URL(fileURLWithPath: parts[1]).resolvingSymlinksInPath().path
+            return [parts[1], (bin as NSString).deletingLastPathComponent]
+        }
+        return []
+    }
+
+    /// The interpreter a script names on its `#!` line, if it names an absolute one.
+    static func interpreter(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 256), head.starts(with: [0x23, 0x21]) else { return nil }
+        let line = String(decoding: head.dropFirst(2).prefix { $0 != 0x0a }, as: UTF8.self)
+        guard let first = line.split(separator: " ").first, first.hasPrefix("/") else { return nil }
+        return first == "/usr/bin/env" ? nil : String(first)
+    }
+}
+
+/// An agent that cannot start at all (its executable is missing or hidden): the job fails at
+/// once with this message instead of being retried.
+struct AgentStartError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -102,9 +102,12 @@ public enum ConfigLoader {
             }
             if let v = try reader.strings(scheduler, "scheduler.gpus") { config.gpus = v }
         }
-        if let sandbox = try reader.section(table, "sandbox", keys: ["mode"]) {
+        if let sandbox = try reader.section(table, "sandbox", keys: ["mode", "ro_paths"]) {
             if let v = try reader.choice(sandbox, "sandbox.mode", DaemonConfig.SandboxMode.allCases.map(\.rawValue)) {
                 config.sandbox = DaemonConfig.SandboxMode(rawValue: v)!
+            }
+            if let paths = try reader.strings(sandbox, "sandbox.ro_paths") {
+                config.sandboxROPaths = try ProfileConfig.absolutePaths(paths, key: "sandbox.ro_paths", source: source)
             }
         }
         if let evaluation = try reader.section(table, "evaluation", keys: [
@@ -164,23 +167,8 @@ public enum ConfigLoader {
                     throw ConfigError("\(source): agent profile [agents.\(name)]: \(problem.replacingOccurrences(of: "direction name", with: "name"))")
                 }
                 let key = "agents.\(name)"
-                guard let profile = try reader.section(agents, name, keys: Set(["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd"] + ResourceConfig.keys), prefix: "agents.") else { continue }
-                guard let command = try reader.strings(profile, "\(key).command"), !command.isEmpty else {
-                    throw ConfigError("\(source): \(key).command must be a non-empty array of strings")
-                }
-                var agent = AgentProfile(command: command, timeout: .seconds(7200))
-                if let v = try reader.duration(profile, "\(key).timeout") { agent.timeout = v }
-                if let env = profile["env"] {
-                    guard let envTable = env.table else { throw ConfigError("\(source): \(key).env must be a table of strings") }
-                    for variable in envTable.keys {
-                        guard let value = envTable[variable]?.string else {
-                            throw ConfigError("\(source): \(key).env.\(variable) must be a string")
-                        }
-                        agent.environment[variable] = value
-                    }
-                }
-                try UsageConfig.read(profile, key: key, into: &agent, source: source)
-                try ResourceConfig.read(profile, key: key, into: &agent, source: source)
+                guard let profile = try reader.section(agents, name, keys: ProfileConfig.keys, prefix: "agents.") else { continue }
+                let agent = try ProfileConfig.read(profile, key: key, base: config.agents[name], source: source)
                 config.agents[name] = agent
             }
         }

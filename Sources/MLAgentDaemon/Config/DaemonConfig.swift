@@ -56,6 +56,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxSessionCostUSD = 0.0
     // [sandbox]
     public var sandbox: SandboxMode = .bwrap
+    /// Host paths every agent's sandbox shows read-only besides the system directories (with
+    /// each profile's own `ro_paths`).
+    public var sandboxROPaths: [String] = []
     // [evaluation]
     /// The metric predictions are scored with (its direction of "better" is implied).
     public var metric: EvalMetric = .rocAUC
@@ -120,13 +123,21 @@ public struct DaemonConfig: Sendable, Equatable {
             command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose",
                       "--dangerously-skip-permissions", "--mcp-config", MCPConfigFile.placeholder,
                       "--allowedTools", MCPConfigFile.allowedTools],
-            timeout: .seconds(7200), usage: .claudeStreamJSON, pricePerMTok: .claudeSonnet),
+            timeout: .seconds(7200), usage: .claudeStreamJSON, pricePerMTok: .claudeSonnet,
+            homeFiles: ["~/.claude/.credentials.json"]),
         "codex": AgentProfile(
             command: ["codex", "exec", "--json", "--full-auto", "--skip-git-repo-check", "{prompt}"],
-            timeout: .seconds(7200), usage: .codexJSON, pricePerMTok: .gpt5),
+            timeout: .seconds(7200), usage: .codexJSON, pricePerMTok: .gpt5,
+            homeFiles: ["~/.codex/auth.json", "~/.codex/config.toml"]),
         "cursor": AgentProfile(
             command: ["cursor-agent", "-p", "{prompt}", "--output-format", "stream-json", "--force"],
-            timeout: .seconds(7200)),
+            timeout: .seconds(7200), homeFiles: ["~/.cursor/cli-config.json", "~/.config/cursor/auth.json"]),
+        // mini-swe-agent (PyPI mini-swe-agent): unattended, its own cost limit off (max_cost_usd
+        // is the cap), an hour per command; MSWEA_CONFIGURED skips its interactive first-run setup.
+        "mini": AgentProfile(
+            command: ["mini", "--yolo", "--exit-immediately", "--cost-limit", "0", "-c", "mini.yaml",
+                      "-c", "environment.timeout=3600", "--task", "{prompt}"],
+            timeout: .seconds(7200), environment: ["MSWEA_CONFIGURED": "true"], usage: .miniSWEAgent),
         "command": AgentProfile(command: ["sh", "{worktree}/agent.sh"], timeout: .seconds(3600)),
         "baseline": AgentProfile(command: ["{python}", "{agents_dir}/baseline/agent.py"], timeout: .seconds(1200)),
     ]
@@ -140,6 +151,16 @@ public struct DaemonConfig: Sendable, Equatable {
         EvaluationPolicy(
             metric: metric.rawValue, higherIsBetter: metric.higherIsBetter, publicEvalBudget: publicEvalBudget,
             overfitFloor: overfitGaps[metric] ?? GapFloor.defaults[metric.rawValue] ?? .absolute(0))
+    }
+
+    /// The socket agents reach the daemon through in the sandbox: in a directory of its own
+    /// (`<state_dir>/run`), which the sandbox shows, so that a restarted daemon's new socket is
+    /// seen by agents that outlived the old one. Nil without a sandbox, or when the path is too
+    /// long for a Unix socket (agents then get the control socket itself).
+    public var agentSocketPath: String? {
+        guard sandbox == .bwrap else { return nil }
+        let path = (stateDir as NSString).appendingPathComponent("run/agents.sock")
+        return path.utf8.count <= 107 ? path : nil
     }
 
     /// Absolute path of the SQLite database inside the state directory.
@@ -220,6 +241,11 @@ public struct AgentProfile: Sendable, Equatable {
     public var maxProcesses = AgentProfile.defaultMaxProcesses
     public var maxMemory = AgentProfile.defaultMaxMemory
     public var cpuWeight = AgentProfile.defaultCPUWeight
+    /// Host paths the sandbox shows read-only besides the system directories (`ro_paths`).
+    public var roPaths: [String] = []
+    /// Files of the daemon user's home (`~/.codex/auth.json`) shown read-only at the same place in
+    /// the job's private home (`home_files`); missing ones are skipped.
+    public var homeFiles: [String] = []
 
     public static let defaultMaxProcesses = 2048
     public static let defaultMaxMemory: UInt64 = 8 << 30
@@ -227,8 +253,9 @@ public struct AgentProfile: Sendable, Equatable {
 
     public init(
         command: [String], timeout: Duration, environment: [String: String] = [:], usage: UsageFormat = .none,
-        pricePerMTok: PricePerMTok? = nil, maxCostUSD: Double = 0
+        pricePerMTok: PricePerMTok? = nil, maxCostUSD: Double = 0, homeFiles: [String] = []
     ) {
+        self.homeFiles = homeFiles
         self.command = command
         self.timeout = timeout
         self.environment = environment

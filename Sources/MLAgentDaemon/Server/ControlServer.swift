@@ -127,6 +127,7 @@ final class ControlServer: Service {
         case .activated(let fd, _):
             server = try await bootstrap.bind(fd, childChannelInitializer: initializer)
         }
+        let agentServer = try await bindAgentSocket(bootstrap, initializer: initializer)
         let authorizer = Authorizer(socketPath: source.info.path)
         logger.info(
             "listening", metadata: ["socket": "\(source.info.path)", "listen": "\(source.info.mode.rawValue)"])
@@ -134,23 +135,49 @@ final class ControlServer: Service {
 
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await child in inbound {
-                        group.addTask {
-                            await self.serve(child, authorizer: authorizer)
-                        }
-                    }
+                if let agentServer {
+                    group.addTask { try await self.accept(agentServer, authorizer: authorizer) }
                 }
+                try await accept(server, authorizer: authorizer)
             }
         } onGracefulShutdown: {
             self.logger.info("stopping: no new connections; finishing in-flight requests")
             server.channel.close(promise: nil)
+            agentServer?.channel.close(promise: nil)
             registry.drainAll()
         }
         if case .path(let path) = source {
             unlink(path)
         }
+        if agentServer != nil, let path = core.config.agentSocketPath { unlink(path) }
         logger.info("control server stopped")
+    }
+
+    /// Serves every connection `server` accepts until it closes.
+    private func accept(_ server: NIOAsyncChannel<Child, Never>, authorizer: Authorizer) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { inbound in
+                for try await child in inbound {
+                    group.addTask { await self.serve(child, authorizer: authorizer) }
+                }
+            }
+        }
+    }
+
+    /// Binds the agents' socket (``DaemonConfig/agentSocketPath``) in its own directory (mode
+    /// 0700, the socket 0600: only the daemon's user, which sandboxed agents map to).
+    private func bindAgentSocket(
+        _ bootstrap: ServerBootstrap, initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Child>
+    ) async throws -> NIOAsyncChannel<Child, Never>? {
+        guard let path = core.config.agentSocketPath else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(directory, 0o700)
+        let previous = umask(0o177)
+        defer { umask(previous) }
+        return try await bootstrap.bind(
+            unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
     }
 
     private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {

@@ -18,12 +18,24 @@ final class TestDaemon: @unchecked Sendable {
         stateDir = dir.file("state")
         notify = try NotifySocket(path: dir.file("notify.sock"))
         logPath = dir.file("daemon.log")
+        // What a test and its agents share, and the agents' programs: the places of the test
+        // directory the sandbox shows.
+        for shared in ["ctl", "agents"] {
+            try FileManager.default.createDirectory(atPath: dir.file(shared), withIntermediateDirectories: true)
+        }
         if let config {
             let path = dir.file("mlagentd.toml")
-            try config.replacingOccurrences(of: "@DIR@", with: dir.path)
+            try Self.sharingControlDirectory(config).replacingOccurrences(of: "@DIR@", with: dir.path)
                 .write(toFile: path, atomically: true, encoding: .utf8)
             configPath = path
         }
+    }
+
+    /// `config` with `@DIR@/ctl` and `@DIR@/agents` among the sandbox's read-only paths.
+    static func sharingControlDirectory(_ config: String) -> String {
+        let line = "ro_paths = [\"@DIR@/ctl\", \"@DIR@/agents\"]"
+        if config.contains("[sandbox]\n") { return config.replacingOccurrences(of: "[sandbox]\n", with: "[sandbox]\n\(line)\n") }
+        return config + "\n[sandbox]\n\(line)\n"
     }
 
     deinit {
@@ -34,12 +46,16 @@ final class TestDaemon: @unchecked Sendable {
         killAgents()
     }
 
-    /// Kills every agent process started for this daemon (found by MLAGENT_SOCKET).
+    /// Kills every agent process started for this daemon (found by MLAGENT_SOCKET, or by a
+    /// worktree in its state directory inside the sandbox).
     func killAgents() {
         let marker = Array("MLAGENT_SOCKET=\(socketPath)".utf8)
+        let worktree = Array("MLAGENT_WORKTREE=\(stateDir)/".utf8)
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
-            if data.split(separator: 0).contains(where: { Array($0) == marker }) { kill(pid, SIGKILL) }
+            if data.split(separator: 0).contains(where: { Array($0) == marker || $0.starts(with: worktree) }) {
+                kill(pid, SIGKILL)
+            }
         }
     }
 
