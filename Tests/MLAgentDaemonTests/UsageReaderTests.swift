@@ -67,11 +67,13 @@ struct UsageReaderTests {
     @Test("mini-swe-agent: the running dollar figure before each step; a lower figure starts a new run")
     func miniSWEAgent() {
         var reader = MiniSWEAgentReader()
+        // As mini-swe-agent 2.4.6 prints them when its output is not a terminal.
         for line in [
-            "", "System:", "You are a helpful assistant that can interact with a computer.",
-            "mini-swe-agent (step 1, $0.00):", "THOUGHT: look around", "```bash", "ls", "```",
-            "User:", "<returncode>0</returncode>", "mini-swe-agent (step 2, $0.03):",
-            "mini-swe-agent (step 3, $0.12):",
+            "This is mini-swe-agent version 2.4.6.", "", "System:", "You are a helpful assistant that can interact with a computer.",
+            "", "mini-swe-agent (step 1, $0.00):", "Look around first.", "", "```", "ls", "```", "", "Tool:", "<returncode>",
+            "0", "<output>", "train.py", String(repeating: "\u{2500}", count: 80), "", "mini-swe-agent (step 2, $0.03):",
+            "", "mini-swe-agent (step 3, $0.12):", "Done.", "", "```", "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "```",
+            "", "Exit:", "", "Saved trajectory to ", "'/tmp/home/.config/mini-swe-agent/last_mini_run.traj.json'",
         ] { reader.read(line) }
         #expect(reader.tally.usage(prices: nil) == TokenUsage(costUSD: 0.12, reported: true))
         reader.read("mini-swe-agent (step 1, $0.05):")
