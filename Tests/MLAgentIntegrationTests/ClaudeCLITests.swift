@@ -3,32 +3,24 @@ import MLAgentClient
 import MLAgentProtocol
 import Testing
 
-/// The real Claude Code CLI (bundled with PyPI's claude-agent-sdk, installed by `make venv`)
-/// runs as an agent of a real daemon against the scripted Messages API server
-/// (Tests/ScriptedAPI/messages_server.py): its Bash tool declares and finishes a direction
-/// with mlagentctl, a later turn uses what an earlier tool returned, and the daemon's account
-/// of the job is the CLI's own: its `total_cost_usd` and the script's tokens.
+/// The real Claude Code CLI (bundled with PyPI's claude-agent-sdk, installed by `make venv`),
+/// run by the shipped `claude` profile (its command, `--mcp-config` and `--allowedTools`
+/// untouched; only `env`, `timeout` and prices set), plays a whole research session
+/// (``ClaudeSession``) against the scripted Messages API server (Tests/ScriptedAPI/messages_server.py):
+/// it reads the knowledge base, declares a direction, writes and runs a scikit-learn script, and
+/// records, scores, submits and finishes through the `mcp__mlagent__` tools, later turns using
+/// what earlier tools returned. Everything is checked where the daemon put it: `main`, the
+/// leaderboard, the recorded usage (the CLI's own `total_cost_usd` and the script's tokens) and
+/// the rendered log.
 @Suite("real Claude Code CLI", .serialized)
 struct ClaudeCLITests {
     static let python = Binaries.repositoryRoot.path + "/.venv/bin/python"
     static let claude = Binaries.repositoryRoot.path + "/.venv/lib/python3.11/site-packages/claude_agent_sdk/_bundled/claude"
     static let server = Binaries.repositoryRoot.path + "/Tests/ScriptedAPI/messages_server.py"
 
-    static let script = #"""
-        {"turns": [
-          {"content": [{"text": "I will declare the direction first."},
-                       {"tool": "Bash", "input": {"command": "mlagentctl direction declare scripted-cost --rationale 'a scripted Claude Code session'", "description": "Declare the direction"}}],
-           "usage": {"input_tokens": 1200, "output_tokens": 80, "cache_creation_input_tokens": 500, "cache_read_input_tokens": 0}},
-          {"content": [{"tool": "Bash", "input": {"command": "printf 'The daemon answered: %s\\n' '{{result}}' > learnings.md && mlagentctl direction finish --learnings learnings.md", "description": "Finish"}}],
-           "usage": {"input_tokens": 300, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1700}},
-          {"content": [{"text": "The direction is finished."}],
-           "usage": {"input_tokens": 150, "output_tokens": 25, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2000}}
-        ], "final_text": "Nothing more to do."}
-        """#
-
-    /// Starts the scripted server; returns it with its port.
+    /// Starts the scripted server on the session; returns it with its port.
     func startServer(in daemon: TestDaemon) throws -> (ChildProcess, Int) {
-        try daemon.write("scripted/session.json", Self.script)
+        try daemon.write("scripted/session.json", try ClaudeSession.script())
         let portFile = daemon.dir.file("scripted/port")
         let server = try ChildProcess(
             executable: Self.python,
@@ -42,16 +34,33 @@ struct ClaudeCLITests {
         return (server, port)
     }
 
-    @Test("cost recorded equals the CLI's total_cost_usd; tokens equal the scripted usage; logs render the session")
-    func scriptedSession() throws {
+    /// One JSON object per line (lines that are not objects are skipped).
+    static func objects(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// The content blocks of the stream-json `type` lines (`assistant`, `user`) in a raw log.
+    static func blocks(_ raw: String, of type: String) -> [[String: Any]] {
+        objects(raw).filter { $0["type"] as? String == type }
+            .flatMap { ($0["message"] as? [String: Any])?["content"] as? [[String: Any]] ?? [] }
+    }
+
+    @Test("the shipped profile plays a whole research session through its MCP tools; main, leaderboard, cost and logs show it")
+    func researchSession() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.claude), "make venv installs claude-agent-sdk")
         let base = """
             [daemon]
             data_dir = "@DIR@/data"
+            agents_dir = "@DIR@/agents"
+            python = "\(Self.python)"
             prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
             [scheduler]
             kill_grace = "2s"
             max_attempts = 1
+            [evaluation]
+            bootstrap_samples = 200
+            [agents.seed]
+            command = ["sh", "{agents_dir}/seed.sh"]
             """
         let daemon = try TestDaemon(label: "claude", config: base)
         let (server, port) = try startServer(in: daemon)
@@ -59,64 +68,150 @@ struct ClaudeCLITests {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        // The sandbox's private /tmp is the CLI's writable home.
+        // No command: the shipped one runs, `claude` by name from the daemon's PATH, with a
+        // private HOME the daemon gives every job.
         let config = base + """
 
             [agents.claude]
-            command = ["\(Self.claude)", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"]
             timeout = "5m"
-            usage = "claude-stream-json"
             price_per_mtok = { input = 3.0, output = 15.0, cache_read = 0.3, cache_write = 3.75 }
-            env = { ANTHROPIC_BASE_URL = "http://127.0.0.1:\(port)", ANTHROPIC_API_KEY = "sk-ant-scripted", IS_SANDBOX = "1", HOME = "/tmp/claude-home", DISABLE_AUTOUPDATER = "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1" }
+            env = { ANTHROPIC_BASE_URL = "http://127.0.0.1:\(port)", ANTHROPIC_API_KEY = "sk-ant-scripted", IS_SANDBOX = "1", DISABLE_AUTOUPDATER = "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1" }
             """
         try config.replacingOccurrences(of: "@DIR@", with: daemon.dir.path)
             .write(toFile: daemon.configPath!, atomically: true, encoding: .utf8)
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_private_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_public_y.csv", "target\n0\n1\n")
-        try daemon.write("data/val_private_y.csv", "target\n1\n0\n")
-        try daemon.start(launching: true)
+        for (name, text) in ClaudeSession.dataset() { try daemon.write("data/\(name)", text) }
+        try daemon.write(
+            "agents/seed.sh",
+            """
+            set -e
+            R=$(mlagentctl run start --name logistic --rationale "a linear baseline")
+            mlagentctl run end "$R" --analysis "no model kept"
+            printf 'Linear models are a floor (run %s).\\n' "$R" > learnings.md
+            mlagentctl direction finish --learnings learnings.md
+            """)
+        let path = (Self.claude as NSString).deletingLastPathComponent + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        try daemon.start(extraEnvironment: ["PATH": path], launching: true)
         let client = try daemon.client()
+
+        // The knowledge base the session reads: one finished direction on main.
+        _ = try client.enqueue(EnqueueParams(direction: "seed-linear", agent: "seed"))
+        try waitUntil("the seed direction to land", timeout: .seconds(60)) {
+            try daemon.git("show", "main:research_directions/seed-linear.md").output.contains("- Status: completed")
+        }
         _ = try client.enqueue(EnqueueParams(direction: "", agent: "claude"))
-        try waitUntil("the Claude Code session to end", timeout: .seconds(180)) { try client.show(id: 1).state.isFinal }
-        let raw = try daemon.ctl("logs", "1", "--raw").stdout
-        let job = try client.show(id: 1)
-        #expect(job.state == .completed, "\(job.reason ?? "")\n\(raw)")
+        try waitUntil("the Claude Code session to end", timeout: .seconds(180)) { try client.show(id: 2).isSettled }
+        let raw = try daemon.ctl("logs", "2", "--raw").stdout
+        let job = try client.show(id: 2)
+        let requestLog = (try? String(contentsOfFile: daemon.dir.file("scripted/requests.jsonl"), encoding: .utf8)) ?? ""
+        try #require(job.state == .completed, "\(job.reason ?? "")\n\(raw.suffix(6000))\n\(requestLog.suffix(3000))")
+        let failed = Self.blocks(raw, of: "user").filter { $0["type"] as? String == "tool_result" && $0["is_error"] as? Bool == true }
+        #expect(failed.isEmpty, "tool calls failed: \(failed)")
+        let start = Self.objects(raw).first { $0["type"] as? String == "system" && $0["subtype"] as? String == "init" }
+        let servers = start?["mcp_servers"] as? [[String: Any]] ?? []
+        #expect(servers.contains { $0["name"] as? String == "mlagent" && $0["status"] as? String == "connected" }, "\(servers)")
 
-        // The CLI's own figures, from its result line.
-        let result = try #require(
-            raw.split(separator: "\n").compactMap { line -> [String: Any]? in
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                    object["type"] as? String == "result"
-                else { return nil }
-                return object
-            }.last, "no result line in the log:\n\(raw)")
-        let reported = try #require((result["total_cost_usd"] as? NSNumber)?.doubleValue)
+        // The request log: start_run's result (the run id) reached every later turn, the
+        // training script's output reached the metrics call, and after ToolSearch the CLI
+        // offered the model every MCP tool with its schema.
+        let requests = Self.objects(requestLog).filter { ($0["tools"] as? Int ?? 0) > 0 }
+        func labelled(_ request: [String: Any], _ label: String) -> [String: Any]? {
+            ((request["labelled"] as? [String: String])?[label]).flatMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        let later = requests.filter { ($0["turn"] as? Int ?? 0) > ClaudeSession.startRunTurn }
+        let next = try #require(later.first, "no request after start_run: \(requestLog)")
+        let runID = try #require(labelled(next, "run")?["id"] as? Int, "\(requestLog)")
+        #expect(later.allSatisfy { labelled($0, "run")?["id"] as? Int == runID }, "\(requestLog)")
+        #expect(try client.runs(direction: ClaudeSession.direction).map(\.id) == [Int64(runID)])
+        #expect(runID != 1, "the seed's run is 1: the id came from start_run, not from the script")
+        for request in requests where (request["turn"] as? Int ?? 0) >= 1 {
+            let offered = Set(request["tool_names"] as? [String] ?? [])
+            #expect(offered.isSuperset(of: ClaudeSession.mcpTools), "turn \(request["turn"] ?? "?"): \(offered.sorted())")
+        }
+        let knowledge = (next["labelled"] as? [String: String])?["kb"] ?? ""
+        #expect(knowledge.contains("seed-linear.md") && knowledge.contains("Linear models are a floor"), "\(knowledge)")
+        #expect(knowledge.contains("DIRECTION"), "mlagentctl leaderboard from Claude's Bash: \(knowledge)")
+        let worktree = (next["labelled"] as? [String: String])?["cwd"] ?? "?"
+        let printed = try #require(labelled(next, "train"), "train.py printed no JSON: \(requestLog)")
+        let curve = (printed["metrics"] as? [[String: Any]] ?? []).compactMap { ($0["value"] as? NSNumber)?.doubleValue }
+        #expect(curve.count == 5)
+        let uses = Self.blocks(raw, of: "assistant").filter { $0["type"] as? String == "tool_use" }
+        let metricCalls = uses.filter { $0["name"] as? String == "mcp__mlagent__log_metrics" }.compactMap { $0["input"] as? [String: Any] }
+        #expect(metricCalls.count == 2 && metricCalls.allSatisfy { $0["run"] as? Int == runID }, "\(metricCalls)")
+
+        // The CLI's own figures, from its result line, are what the daemon recorded. (Decoded
+        // with JSONDecoder: JSONSerialization on Linux reads 0.04250000000000001 one ulp off.)
+        struct ResultLine: Decodable {
+            var type: String
+            var total_cost_usd: Double?
+        }
+        let lines = raw.split(separator: "\n").compactMap { try? JSONDecoder().decode(ResultLine.self, from: Data($0.utf8)) }
+        let reported = try #require(lines.last { $0.type == "result" }?.total_cost_usd, "no result line:\n\(raw.suffix(4000))")
         let usage = try #require(job.usage, "no usage recorded")
-        #expect(usage.costUSD == reported)
-        #expect(usage.reported)
-        #expect(reported > 0)
-        #expect(usage.inputTokens == 1200 + 300 + 150)
-        #expect(usage.outputTokens == 80 + 40 + 25)
-        #expect(usage.cacheReadTokens == 1700 + 2000)
-        #expect(usage.cacheWriteTokens == 500)
+        let tokens = try ClaudeSession.scriptedTokens()
+        #expect(usage.costUSD == reported && usage.reported && reported > 0, "\(usage) against \(reported)")
+        #expect(usage.inputTokens == tokens.input && usage.outputTokens == tokens.output, "\(usage)")
+        #expect(usage.cacheReadTokens == tokens.cacheRead && usage.cacheWriteTokens == tokens.cacheWrite, "\(usage)")
 
-        // Later turns used what earlier tools returned.
+        // main: the direction file, completed, with the run, its public score and the
+        // submission; the learnings and rationale carry what the tools returned. (Its Cost
+        // section is what was known when finish_direction landed it, before the CLI's result.)
+        let detail = try client.showRun(Int64(runID))
+        let publicScore = try #require(detail.evaluations.first { $0.split == "public" }?.score)
+        let privateScore = try #require(detail.evaluations.first { $0.split == "private" }?.score)
         var file = ""
         try waitUntil("the direction to land completed") {
-            file = try daemon.git("show", "main:research_directions/scripted-cost.md").output
-            return file.contains("completed")
+            file = try daemon.git("show", "main:research_directions/\(ClaudeSession.direction).md").output
+            return file.contains("- Status: completed")
         }
-        #expect(file.contains("The daemon answered: declared scripted-cost on branch exp/scripted-cost"), "\(file)")
+        let four = { (score: Double) in String(format: "%.4f", score) }
+        #expect(file.contains("- Best run: \(runID) `\(ClaudeSession.runName)`, public \(four(publicScore))"), "\(file)")
+        #expect(file.contains("- Submitted run: \(runID), public \(four(publicScore)), private \(four(privateScore))"), "\(file)")
+        #expect(file.contains("Run \(runID) (gbm-5) scored \(publicScore) public and \(privateScore) private"), "\(file)")
+        #expect(file.contains("whose learnings say: Linear models are a floor (run 1)."), "\(file)")
+        #expect(file.contains("## Cost"), "\(file)")
+        #expect(detail.run.status == .finished && detail.run.analysis?.contains("public roc_auc \(publicScore)") == true)
+        #expect(detail.params == ["n_estimators": "5", "max_depth": "2", "learning_rate": "0.3", "random_state": "0"])
 
-        let logs = try daemon.ctl("logs", "1").stdout
-        #expect(logs.contains("  → Bash: mlagentctl direction declare scripted-cost"), "\(logs)")
-        #expect(logs.contains("  ← declared scripted-cost on branch exp/scripted-cost"), "\(logs)")
+        // mlruns/ on main: every step of the curve as train.py printed it, and the model file
+        // train.py saved (the same blob as on the job's branch).
+        let record = "main:mlruns/\(ClaudeSession.direction)/\(runID)"
+        let points = Self.objects(try daemon.git("show", "\(record)/metrics.jsonl").output)
+        let losses = points.filter { $0["key"] as? String == "train_log_loss" }
+        #expect(losses.compactMap { $0["step"] as? Int } == [1, 2, 3, 4, 5], "\(points)")
+        #expect(losses.compactMap { ($0["value"] as? NSNumber)?.doubleValue } == curve)
+        #expect(points.contains { $0["key"] as? String == "train_auc" && $0["step"] as? Int == 5 })
+        let run = try JSONSerialization.jsonObject(with: Data(try daemon.git("show", "\(record)/run.json").output.utf8)) as? [String: Any]
+        #expect(run?["status"] as? String == "finished" && run?["has_model"] as? Bool == true, "\(run ?? [:])")
+        let landed = try daemon.git("rev-parse", "\(record)/artifacts/model")
+        let saved = try daemon.git("rev-parse", "exp/\(ClaudeSession.direction):models/model.joblib")
+        #expect(landed.status == 0 && landed.output == saved.output, "\(landed.output) \(saved.output)")
+        #expect(try daemon.git("show", "exp/\(ClaudeSession.direction):train.py").output == ClaudeSession.trainScript, "what Write wrote")
+
+        // The leaderboard lists the direction with the CLI's cost (not an estimate).
+        let board = try daemon.ctl("leaderboard").stdout
+        let row = board.split(separator: "\n").first { $0.contains(" \(ClaudeSession.direction) ") } ?? ""
+        #expect(row.contains(USD.format(reported)) && !row.contains(USD.format(reported) + "~"), "\(board)")
+
+        // The rendered log shows each tool call and the session's result.
+        let logs = try daemon.ctl("logs", "2").stdout
+        for tool in ["list_directions", "declare_direction", "start_run", "log_metrics", "log_artifact", "evaluate_public",
+                     "end_run", "submit_private", "finish_direction"]
+        {
+            #expect(logs.contains("  → mcp__mlagent__\(tool)"), "\(tool) missing from:\n\(logs)")
+        }
+        #expect(logs.contains("  → Write: \(worktree)/train.py"), "\(logs)")
+        #expect(logs.contains("  → Bash: \"$MLAGENT_PYTHON\" train.py"), "\(logs)")
+        #expect(logs.contains("  → mcp__mlagent__evaluate_public: preds/public.csv"), "\(logs)")
+        #expect(logs.contains("  ← {\"direction\":\"\(ClaudeSession.direction)\",\"has_model\":false,\"id\":\(runID),"), "\(logs)")
         #expect(logs.contains("● result: success"), "\(logs)")
         #expect(logs.contains(USD.format(reported) + " (reported by the CLI)"), "\(logs)")
-        let show = try daemon.ctl("show", "1").stdout
-        #expect(show.contains("cost       \(USD.format(reported)) (in 1,650, out 145, cache read 3,700, cache write 500 tokens)"), "\(show)")
+        let show = try daemon.ctl("show", "2").stdout
+        let counts = [usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens].map(USD.tokens)
+        #expect(
+            show.contains("cost       \(USD.format(reported)) (in \(counts[0]), out \(counts[1]), cache read \(counts[2]), cache write \(counts[3]) tokens)"),
+            "\(show)")
         #expect(try daemon.terminate() == 0)
     }
 }

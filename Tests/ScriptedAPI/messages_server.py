@@ -2,19 +2,36 @@
 
 Serves POST /v1/messages on 127.0.0.1 and plays a scripted session turn by turn: the turn is
 the number of assistant messages in the request's conversation, so a retried request gets the
-same answer. Each turn is a list of content blocks ({"text": ...} or {"tool": "Bash",
-"input": {...}}) and its usage; in text and tool input, {{result}} is replaced by the text of
-the newest tool_result block of the request and {{result:N}} by that of the N-th (from 0), so
-later turns use what earlier tools returned. Streams server-sent events (message_start,
-content_block_start/delta/stop, message_delta with usage, message_stop) or, without
-"stream": true, returns the message whole. Requests that carry no tools (the CLI's own side
-calls) get a short text with zero usage, so the session's tokens are exactly the script's.
+same answer. Each turn is a list of content blocks ({"text": ...} or {"tool": NAME, "input":
+{...}}, optionally with "as": LABEL naming that call) and its usage. Streams server-sent events
+(message_start, content_block_start/delta/stop, message_delta with usage, message_stop) or,
+without "stream": true, returns the message whole. Requests that carry no tools (the CLI's own
+side calls) get a short text with zero usage, so the session's tokens are exactly the script's.
+
+Later turns use what earlier tools returned. In text and tool input, placeholders are replaced
+by tool_result blocks of the request's conversation:
+
+    {{result}}            the newest tool result's text
+    {{result:N}}          the N-th tool result (from 0)
+    {{result:LABEL}}      the result of the call labelled "as": LABEL (matched by its tool_use id,
+                          so it is that call's own result whatever ran in between)
+    {{...|json:PATH}}     any of these parsed as JSON and the dotted PATH taken from it
+                          (`id`, `interval.low`, `metrics.0.value`): strings as they are, other
+                          values as JSON text
+
+A string that is exactly one `|json:` placeholder becomes the JSON value itself, so
+`"run": "{{result:run|json:id}}"` sends the number 3, not the string "3". A result that is
+missing, or not JSON, or lacks the path, leaves the placeholder's text as "" (or null for a
+whole-string value), which the test then sees in the tool call it checks.
 
     python messages_server.py SCRIPT.json PORT_FILE [REQUEST_LOG]
 
 Script: {"turns": [{"content": [...], "usage": {"input_tokens": 1200, "output_tokens": 80,
 "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}}, ...]}; after the last turn
-the server answers with "final_text" (default "Done.") and zero usage.
+the server answers with "final_text" (default "Done.") and zero usage. Each request is logged
+as one JSON line: its turn, the tools offered (`tools`, a count, and `tool_names`), the usage
+answered, `tool_results` (texts in order) and `labelled` (label → result text of the labelled
+calls whose results the request carries).
 """
 
 import json
@@ -27,7 +44,7 @@ ZERO = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0, "ca
 
 
 def tool_results(messages):
-    """The text of every tool_result block in the conversation, in order."""
+    """(tool_use_id, text) of every tool_result block in the conversation, in order."""
     results = []
     for message in messages:
         content = message.get("content")
@@ -38,22 +55,76 @@ def tool_results(messages):
                 inner = block.get("content")
                 if isinstance(inner, list):
                     inner = "\n".join(part.get("text", "") for part in inner if isinstance(part, dict))
-                results.append((inner or "").strip())
+                results.append((block.get("tool_use_id"), (inner or "").strip()))
     return results
 
 
-def fill(value, results):
+def tool_use_id(turn, index):
+    return "toolu_%02d_%02d" % (turn, index)
+
+
+def labels(script):
+    """label -> tool_use id of the scripted call that carries it."""
+    found = {}
+    for turn, step in enumerate(script["turns"]):
+        for index, block in enumerate(step["content"]):
+            if "as" in block:
+                found[block["as"]] = tool_use_id(turn, index)
+    return found
+
+
+PLACEHOLDER = re.compile(r"\{\{result(?::([A-Za-z0-9_.-]+))?(?:\|json:([^}]*))?\}\}")
+
+
+def json_path(text, path):
+    """The value at the dotted path of the JSON text, or None."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    for key in path.split(".") if path else []:
+        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        elif isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+def fill(value, results, labelled):
+    """The script's value with its placeholders replaced (see the module's doc)."""
+    def lookup(selector):
+        if not results:
+            return None
+        if selector is None:
+            return results[-1][1]
+        if selector.isdigit():
+            return results[int(selector)][1] if int(selector) < len(results) else results[-1][1]
+        wanted = labelled.get(selector)
+        return next((text for use, text in reversed(results) if use == wanted), None)
+
+    def resolve(match):
+        text = lookup(match.group(1))
+        if match.group(2) is None or text is None:
+            return text
+        return json_path(text, match.group(2))
+
     if isinstance(value, str):
+        whole = PLACEHOLDER.fullmatch(value)
+        if whole and whole.group(2) is not None:
+            return resolve(whole)
+
         def one(match):
-            index = match.group(1)
-            if not results:
+            found = resolve(match)
+            if found is None:
                 return ""
-            return results[int(index)] if index is not None and int(index) < len(results) else results[-1]
-        return re.sub(r"\{\{result(?::(\d+))?\}\}", one, value)
+            return found if isinstance(found, str) else json.dumps(found)
+        return PLACEHOLDER.sub(one, value)
     if isinstance(value, list):
-        return [fill(item, results) for item in value]
+        return [fill(item, results, labelled) for item in value]
     if isinstance(value, dict):
-        return {key: fill(item, results) for key, item in value.items()}
+        return {key: fill(item, results, labelled) for key, item in value.items()}
     return value
 
 
@@ -63,6 +134,7 @@ class Session:
         self.log_path = log_path
         self.lock = threading.Lock()
         self.count = 0
+        self.labelled = labels(script)
 
     def log(self, entry):
         if not self.log_path:
@@ -79,11 +151,11 @@ class Session:
         turns = self.script["turns"]
         if turn >= len(turns):
             return [{"type": "text", "text": self.script.get("final_text", "Done.")}], dict(ZERO), "end_turn", turn
-        step = fill(turns[turn], tool_results(messages))
+        step = fill(turns[turn], tool_results(messages), self.labelled)
         blocks = []
         for index, block in enumerate(step["content"]):
             if "tool" in block:
-                blocks.append({"type": "tool_use", "id": "toolu_%02d_%02d" % (turn, index), "name": block["tool"],
+                blocks.append({"type": "tool_use", "id": tool_use_id(turn, index), "name": block["tool"],
                                "input": block["input"]})
             else:
                 blocks.append({"type": "text", "text": block["text"]})
@@ -128,9 +200,13 @@ def make_handler(session):
             with session.lock:
                 session.count += 1
                 message_id = "msg_scripted_%03d" % session.count
+            results = tool_results(request.get("messages", []))
+            ids = {use: label for label, use in session.labelled.items()}
             session.log({"path": path, "model": request.get("model"), "turn": turn, "stream": bool(request.get("stream")),
-                         "tools": len(request.get("tools") or []), "usage": usage,
-                         "tool_results": tool_results(request.get("messages", []))})
+                         "tools": len(request.get("tools") or []),
+                         "tool_names": [tool.get("name") for tool in request.get("tools") or []], "usage": usage,
+                         "tool_results": [text for _, text in results],
+                         "labelled": {ids[use]: text for use, text in results if use in ids}})
             model = request.get("model", "claude-sonnet-4-5")
             message = {"id": message_id, "type": "message", "role": "assistant", "model": model, "content": blocks,
                        "stop_reason": stop, "stop_sequence": None, "usage": usage}
