@@ -26,8 +26,10 @@ PYTHON ?= python3
 DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd git bubblewrap python3 python3-venv
 # Only the tests need a browser (the dashboard is rendered in headless Chromium).
 TEST_PACKAGES := chromium
-VENV := $(CURDIR)/.venv
-STATE := $(CURDIR)/.mlagent
+# Relative to the checkout make runs in: make splits target names at spaces, and a clone's path
+# may hold some.
+VENV := .venv
+STATE := .mlagent
 
 .PHONY: all build release deps apt test-deps venv test demo bench fuzz install uninstall clean stop
 
@@ -54,8 +56,8 @@ apt:
 # The Python environment of the reference agent and the dataset script.
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
-	@[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@[ -x "$(VENV)/bin/python" ] || $(PYTHON) -m venv "$(VENV)"
+	"$(VENV)/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
 build: deps
@@ -79,14 +81,14 @@ demo: release venv
 	@scripts/demo.sh
 
 stop:
-	@if [ -f $(STATE)/mlagentd.lock ] && pid=$$(cat $(STATE)/mlagentd.lock) && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
+	@if [ -f "$(STATE)/mlagentd.lock" ] && pid=$$(cat "$(STATE)/mlagentd.lock") && [ -n "$$pid" ] && kill -0 $$pid 2>/dev/null; then \
 	  kill -TERM $$pid && echo "stopped mlagentd (pid $$pid)"; else echo "mlagentd is not running under $(STATE)"; fi
 
 bench: deps venv
 	$(SWIFT) build -c release --product mlagentd
 	$(SWIFT) build -c release --product mlagent-bench
 	"$$($(SWIFT) build -c release --show-bin-path)/mlagent-bench" --daemon "$$($(SWIFT) build -c release --show-bin-path)/mlagentd" \
-	  --mlflow $(VENV)/bin/mlflow
+	  --mlflow "$(VENV)/bin/mlflow"
 
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/mlagent $(DESTDIR)$(UNITDIR) \

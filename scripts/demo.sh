@@ -12,7 +12,15 @@ cd "$(dirname "$0")/.."
 BIN="${MLAGENT_BIN:-$(swift build -c release --show-bin-path)}"
 STATE="${DEMO_STATE:-$PWD/.mlagent}"
 DASHBOARD="${DEMO_DASHBOARD:-$PWD/dashboard.html}"
-SOCKET="$STATE/mlagentd.sock"
+SOCKET="${DEMO_SOCKET:-$STATE/mlagentd.sock}"
+# A Unix socket's path holds at most 107 bytes: a clone deep in the filesystem gets its socket in
+# the user's runtime directory instead, named after the state directory (the same next time).
+if [ -z "${DEMO_SOCKET:-}" ] && [ "$(printf %s "$SOCKET" | LC_ALL=C wc -c)" -gt 107 ]; then
+  runtime="${XDG_RUNTIME_DIR:-/tmp/mlagent-$(id -u)}"
+  mkdir -p -m 0700 "$runtime"
+  if [ -L "$runtime" ] || [ ! -O "$runtime" ]; then echo "$runtime is not $(id -un)'s own directory: set DEMO_SOCKET"; exit 1; fi
+  SOCKET="$runtime/mlagent-demo-$(printf %s "$STATE" | sha256sum | cut -c1-12).sock"
+fi
 DIRECTIONS="${DEMO_DIRECTIONS:-6}"
 AGENT="${DEMO_AGENT:-baseline}"
 TIMEOUT="${DEMO_TIMEOUT:-1500}"
@@ -68,3 +76,6 @@ Where everything is:
   events           mlagentctl tail -f
   the daemon       still running (socket $SOCKET); make stop stops it, make demo continues
 INFO
+if [ "$SOCKET" != "$PWD/.mlagent/mlagentd.sock" ]; then
+  echo "  mlagentctl       export MLAGENT_SOCKET=$SOCKET"
+fi
