@@ -13,8 +13,8 @@ struct HostileAgentTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: daemon.dir.path)) ?? []).filter { $0.hasPrefix("pwned") }
     }
 
-    func makeDaemon(_ label: String) throws -> TestDaemon {
-        let profiles = ["worker", "gitattack", "gitredirect", "procsnoop", "victim", "escaper"].map {
+    func makeDaemon(_ label: String, under parent: String = "/var/tmp") throws -> TestDaemon {
+        let profiles = ["worker", "gitattack", "gitredirect", "procsnoop", "victim", "escaper", "thief"].map {
             "[agents.\($0)]\ncommand = [\"sh\", \"@DIR@/agents/\($0).sh\"]\ntimeout = \"2m\"\nro_paths = [\"@DIR@/ctl\"]\n"
         }.joined()
         let config = """
@@ -28,7 +28,7 @@ struct HostileAgentTests {
             max_agents = 3
             \(profiles)
             """
-        let daemon = try TestDaemon(label: label, config: config)
+        let daemon = try TestDaemon(label: label, config: config, under: parent)
         // What the test and its agents share: the only test directory the sandbox shows.
         try FileManager.default.createDirectory(atPath: daemon.dir.file("ctl"), withIntermediateDirectories: true)
         try daemon.write("data/train.csv", "f00,f01,target\n0.1,0.2,0\n0.3,0.4,1\n")

@@ -12,8 +12,9 @@ final class TestDaemon: @unchecked Sendable {
     var process: ChildProcess?
     let logPath: String
 
-    init(label: String = "d", config: String? = nil) throws {
-        dir = try TempDir(label)
+    /// A daemon whose test directory (state, data, socket) lies under `parent`.
+    init(label: String = "d", config: String? = nil, under parent: String = "/var/tmp") throws {
+        dir = try TempDir(label, under: parent)
         socketPath = dir.file("ctl.sock")
         stateDir = dir.file("state")
         notify = try NotifySocket(path: dir.file("notify.sock"))
