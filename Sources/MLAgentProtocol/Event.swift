@@ -83,6 +83,21 @@ public enum EventKind {
     public static let mlflowDeadLetter = "mlflow.dead_letter"
     /// A peer or a job reached one of the daemon's limits (`data.limit` names it).
     public static let limitHit = "limit.hit"
+
+    /// The configuration key a `limit.hit` names in `data.limit` (`max_connections_per_agent`,
+    /// `max_job_artifact_bytes`, `max_processes`, `max_cost_usd`, …): the first `max_…` key the
+    /// refusal's message names, else `fallback`.
+    public static func limitKey(in message: String, fallback: String) -> String {
+        var best: Substring?
+        var rest = message[...]
+        while let range = rest.range(of: "max_") {
+            let tail = rest[range.lowerBound...]
+            let key = tail.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if key.count > 4 { best = key; break }
+            rest = rest[range.upperBound...]
+        }
+        return best.map(String.init) ?? fallback
+    }
     /// An agent started without a cgroup: which of its profile's limits are not enforced.
     public static let agentLimits = "agent.limits"
 }

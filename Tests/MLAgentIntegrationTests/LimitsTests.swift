@@ -82,6 +82,7 @@ struct LimitsTests {
         let hits = try client.events(since: 0, limit: 10_000).events.filter { $0.kind == EventKind.limitHit }
         #expect(hits.count == 1, "one event per minute and peer: \(hits.map(\.message))")
         #expect(hits.first?.jobID == flood.id, "\(hits.map(\.message))")
+        #expect(hits.first?.data["limit"] == "max_connections_per_agent", "\(hits.map(\.data))")
 
         _ = FileManager.default.createFile(atPath: daemon.dir.file("ctl/release"), contents: Data())
         try waitUntil("the flood to finish", timeout: .seconds(60)) { try client.show(id: flood.id).state.isFinal }
@@ -153,6 +154,10 @@ struct LimitsTests {
         #expect(text.contains("artifacts 4000 bytes in 4 files"), "\(text)")
         let hits = try client.events(since: 0, limit: 10_000).events.filter { $0.kind == EventKind.limitHit }
         #expect(hits.count == 3 && Set(hits.compactMap(\.jobID)) == [first.id, second.id], "\(hits.map(\.message))")
+        let keys = Set(hits.compactMap { hit -> String? in if case .string(let key)? = hit.data["limit"] { key } else { nil } })
+        #expect(keys.isSubset(of: ["max_job_artifact_bytes", "max_job_artifact_files", "max_store_artifact_bytes",
+                                   "max_store_artifact_files", "max_direction_artifact_bytes", "max_direction_artifact_files"]) && !keys.isEmpty,
+                "\(keys)")
         // main: the first run's 1000 bytes land, the second run's would pass the direction's 1500.
         let runs = try client.runs(direction: "quota-1").sorted { $0.id < $1.id }
         let tree = try daemon.git("ls-tree", "-r", "--name-only", "main").output

@@ -91,7 +91,7 @@ extension RunArtifactHandler {
     func recordLimitHit(jobID: Int64, problem: String) async {
         _ = try? await core.store.record(
             kind: EventKind.limitHit, jobID: jobID, message: "job \(jobID) hit an artifact total: \(problem)",
-            data: ["limit": .string("artifacts"), "job": .int(jobID)])
+            data: ["limit": .string(EventKind.limitKey(in: problem, fallback: "max_job_artifact_bytes")), "job": .int(jobID)])
     }
 }
 

@@ -32,7 +32,9 @@ extension ControlServer {
         case .agentGroup(let group): job = await services?.scheduler.jobID(processGroup: group)
         case .user: job = nil
         }
-        var data: [String: JSONValue] = ["limit": .string("connections"), "peer": .string(key.description)]
+        var data: [String: JSONValue] = [
+            "limit": .string(EventKind.limitKey(in: reason, fallback: "max_connections")), "peer": .string(key.description),
+        ]
         if let job { data["job"] = .int(job) }
         let who = job.map { "job \($0)" } ?? key.description
         _ = try? await core.store.record(kind: EventKind.limitHit, jobID: job, message: "\(who) hit the connection limit: \(reason)", data: data)
