@@ -28,6 +28,7 @@ public enum Method {
     public static let submit = "run.submit"
     public static let leaderboard = "report.leaderboard"
     public static let summary = "report.summary"
+    public static let compare = "report.compare"
     public static let mlflowStatus = "mlflow.status"
     public static let mlflowSync = "mlflow.sync"
     /// Server notification carrying one `Event`.

@@ -207,6 +207,8 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
     public var overfitReason: String?
     /// For a submitted direction: why the gap is or is not flagged, in one sentence.
     public var gapNote: String?
+    /// The best run against the leader's (paired bootstrap on the public rows); nil for the leader.
+    public var vsLeader: LeaderComparison?
 
     public init(
         rank: Int, direction: String, branch: String, status: String, jobID: Int64, publicScore: Double?,
@@ -257,6 +259,7 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
         case gapThreshold = "gap_threshold"
         case overfitReason = "overfit_reason"
         case gapNote = "gap_note"
+        case vsLeader = "vs_leader"
     }
 }
 
@@ -336,6 +339,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     /// Mean gap over submitted directions (positive = private worse).
     public var meanGap: Double?
     public var overfitDirections: [String]
+    /// Directions whose best run the paired bootstrap cannot tell from the best's (95%).
+    public var indistinguishableFromBest: [String]?
     public var text: String
 
     public init(
@@ -357,5 +362,6 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         case failedRuns = "failed_runs"
         case meanGap = "mean_gap"
         case overfitDirections = "overfit_directions"
+        case indistinguishableFromBest = "indistinguishable_from_best"
     }
 }

@@ -326,6 +326,7 @@ public struct AppDatabase: Sendable {
                 t.column("recorded_at", .datetime).notNull()
             }
         }
+        registerPredictionMigrations(&migrator)
         return migrator
     }
 }

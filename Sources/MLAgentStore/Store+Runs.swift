@@ -327,7 +327,7 @@ extension Store {
     /// `public_val_score` or `private_val_score`) and an event, all in one transaction.
     public func recordEvaluation(
         jobID: Int64, run runID: Int64, split: EvaluationCheck, score: Double, interval: ScoreInterval?, rows: Int,
-        policy: EvaluationPolicy
+        predictions: [Double]? = nil, policy: EvaluationPolicy
     ) async throws -> EvalResult {
         // The evaluator refuses overflowing scores with the reason; this keeps any other caller
         // from reaching SQLite's NOT NULL with one.
@@ -344,7 +344,7 @@ extension Store {
             var evaluation = EvaluationRecord(
                 id: nil, run_id: runID, direction: run.direction, split: isPublic ? "public" : "private", metric: policy.metric,
                 score: score, ci: interval?.json, rows: rows, created_at: context.now)
-            try evaluation.insert(db)
+            try Self.insertEvaluation(&evaluation, predictions: predictions, in: db)
             let step: Int64
             if isPublic {
                 step = Int64(run.public_evals)

@@ -69,12 +69,12 @@ struct LeaderboardCommand: ParsableCommand {
         if board.directions.isEmpty { return Output.line("no directions yet") }
         Output.line(
             Output.table(
-                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "PRIVATE", "GAP", "RUNS", "BEST", "COST", "FLAGS"],
+                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "VS LEADER (95% CI)", "PRIVATE", "GAP", "RUNS", "BEST", "COST", "FLAGS"],
                 board.directions.map { entry in
                     [
                         String(entry.rank), entry.direction, entry.status, Output.score(entry.publicScore),
                         entry.publicInterval.map { "\(Output.score($0.low))–\(Output.score($0.high))" } ?? "-",
-                        Output.score(entry.privateScore), entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
+                        LeaderColumn.cell(entry, rank: entry.rank), Output.score(entry.privateScore), entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
                         entry.failedRuns > 0 ? "\(entry.runs) (\(entry.failedRuns) failed)" : String(entry.runs),
                         entry.bestRun.map(String.init) ?? "-", UsageOutput.cost(usage?.usage(ofDirection: entry.direction)),
                         entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),
@@ -84,6 +84,7 @@ struct LeaderboardCommand: ParsableCommand {
             if let reason = entry.overfitReason { Output.line("overfit \(entry.direction): \(reason)") }
         }
         if let rule = board.overfitRule { Output.line("A direction is \(rule).") }
+        if let line = LeaderColumn.footnote(board) { Output.line(line) }
     }
 }
 

@@ -17,7 +17,7 @@ struct MLAgentCtl: ParsableCommand {
             StatusCommand.self, EnqueueCommand.self, ListCommand.self, ShowCommand.self, CancelCommand.self,
             PauseCommand.self, ResumeCommand.self, TailCommand.self, LogsCommand.self, DirectionCommand.self,
             ExploreCommand.self, StopCommand.self, ContinueCommand.self, RunCommand.self, RunsCommand.self,
-            EvalCommand.self, SubmitCommand.self, LeaderboardCommand.self, SummaryCommand.self, WaitCommand.self,
+            EvalCommand.self, SubmitCommand.self, CompareCommand.self, LeaderboardCommand.self, SummaryCommand.self, WaitCommand.self,
             DashboardCommand.self, MLflowCommand.self, SayCommand.self, InboxCommand.self, MCPCommand.self,
         ])
 

@@ -23,6 +23,8 @@ final class Evaluator: Sendable {
         var value: Double
         var interval: MLAgentProtocol.ScoreInterval?
         var rows: Int
+        /// The parsed predictions, kept with a public evaluation for paired comparisons.
+        var predictions: [Double]
     }
 
     let metric: EvalMetric
@@ -95,7 +97,7 @@ final class Evaluator: Sendable {
                         low: computed.low, high: computed.high, confidence: computed.confidence, samples: computed.samples)
                 }
             }
-            return Score(value: value, interval: interval, rows: truth.count)
+            return Score(value: value, interval: interval, rows: truth.count, predictions: predictions)
         } catch where error.subject == .targets {
             // Unreachable with targets checked at start; never tell the agent what it says.
             logger.error(

@@ -46,7 +46,7 @@ private func evaluate(
     }.value
     let result = try await core.store.recordEvaluation(
         jobID: jobID, run: params.run, split: check, score: score.value, interval: score.interval, rows: score.rows,
-        policy: policy)
+        predictions: split == .public ? score.predictions : nil, policy: policy)
     core.logger.info(
         "\(split.rawValue) evaluation",
         metadata: [

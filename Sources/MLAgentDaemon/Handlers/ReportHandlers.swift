@@ -2,14 +2,16 @@ import Foundation
 import MLAgentProtocol
 
 /// `report.leaderboard`: directions ranked by public score, with intervals, private scores,
-/// gaps and flags.
+/// gaps, flags and each best run against the leader's (`vs_leader`).
 struct LeaderboardHandler: RequestHandler {
     static let method = Method.leaderboard
     static let access = MethodAccess.both
     let core: DaemonCore
+    let comparer: RunComparer?
 
     func handle(_ params: NoParams, context: RequestContext) async throws -> Leaderboard {
-        try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+        let board = try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+        return await comparer?.annotate(board) ?? board
     }
 }
 
@@ -19,9 +21,11 @@ struct SummaryHandler: RequestHandler {
     static let method = Method.summary
     static let access = MethodAccess.both
     let core: DaemonCore
+    let comparer: RunComparer?
 
     func handle(_ params: NoParams, context: RequestContext) async throws -> SessionSummary {
-        let board = try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+        var board = try await core.store.leaderboard(policy: core.config.evaluationPolicy)
+        if let comparer { board = await comparer.annotate(board) }
         let runs = try await core.store.runs()
         let directions = try await core.store.directions()
         return SummaryReport.build(board: board, runs: runs, directions: directions)
@@ -62,6 +66,7 @@ enum SummaryReport {
                 line += ", private \(format(entry.privateScore)), gap \(signed(entry.gap)), \(entry.runs) runs"
                 if entry.failedRuns > 0 { line += " (\(entry.failedRuns) failed)" }
                 if let run = entry.bestRun { line += ", best run \(run)" }
+                if let versus = versusBest(entry) { line += ", \(versus)" }
                 if !entry.flags.isEmpty { line += "  [\(entry.flags.joined(separator: ", "))]" }
                 lines.append(line)
                 if let reason = entry.overfitReason { lines.append("     overfit: \(reason)") }
@@ -80,6 +85,7 @@ enum SummaryReport {
         } else {
             lines.append("Overall best: none yet (no run has a public score).")
         }
+        if let significance = significanceLine(board) { lines.append(significance) }
         let definition = "\(board.gapDefinition); positive means the private score is worse"
         if let meanGap {
             lines.append(
@@ -104,9 +110,11 @@ enum SummaryReport {
             }
         }
         if directions.isEmpty { lines.append("- nothing yet") }
-        return SessionSummary(
+        var summary = SessionSummary(
             leaderboard: board, best: best, totalRuns: runs.count, failedRuns: failed, meanGap: meanGap,
             overfitDirections: overfit, text: lines.joined(separator: "\n"))
+        summary.indistinguishableFromBest = indistinguishable(board)
+        return summary
     }
 
     static func format(_ value: Double?) -> String {

@@ -63,8 +63,10 @@ final class ControlServer: Service {
         router.register(RunShowHandler(core: core))
         router.register(RunListHandler(core: core))
         router.register(RunMetricsHandler(core: core))
-        router.register(LeaderboardHandler(core: core))
-        router.register(SummaryHandler(core: core))
+        let comparer = services.map { RunComparer(store: core.store, evaluator: $0.evaluator, logger: core.logger) }
+        router.register(LeaderboardHandler(core: core, comparer: comparer))
+        router.register(SummaryHandler(core: core, comparer: comparer))
+        if let comparer { router.register(CompareHandler(core: core, comparer: comparer)) }
         router.register(UsageHandler(core: core))
         if let mirror {
             router.register(MLflowStatusHandler(mirror: mirror, server: mlflowServer))
