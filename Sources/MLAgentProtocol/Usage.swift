@@ -24,15 +24,24 @@ public struct TokenUsage: Sendable, Codable, Equatable {
 
     public static let zero = TokenUsage()
 
-    public var totalTokens: Int64 { inputTokens + outputTokens + cacheReadTokens + cacheWriteTokens }
+    public var totalTokens: Int64 {
+        Self.add(Self.add(inputTokens, outputTokens), Self.add(cacheReadTokens, cacheWriteTokens))
+    }
 
-    /// The sum of two usages; reported only when both are.
+    /// The sum of two usages; reported only when both are. Counts saturate at `Int64.max`: an
+    /// agent's output decides them, and no number it prints may trap the daemon.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(
-            inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens,
-            cacheReadTokens: lhs.cacheReadTokens + rhs.cacheReadTokens,
-            cacheWriteTokens: lhs.cacheWriteTokens + rhs.cacheWriteTokens, costUSD: lhs.costUSD + rhs.costUSD,
+            inputTokens: add(lhs.inputTokens, rhs.inputTokens), outputTokens: add(lhs.outputTokens, rhs.outputTokens),
+            cacheReadTokens: add(lhs.cacheReadTokens, rhs.cacheReadTokens),
+            cacheWriteTokens: add(lhs.cacheWriteTokens, rhs.cacheWriteTokens), costUSD: lhs.costUSD + rhs.costUSD,
             reported: lhs.reported && rhs.reported)
+    }
+
+    /// `a + b`, saturating at the bounds of `Int64` instead of trapping.
+    public static func add(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 
     enum CodingKeys: String, CodingKey {

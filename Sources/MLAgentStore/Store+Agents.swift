@@ -210,6 +210,16 @@ extension Store {
                 reason = "agent finished its direction; " + reason
             }
             try Self.failOpenRuns(jobID: id, why: "the agent's job ended (\(next.rawValue)) before the run was ended", in: context)
+            // The direction landed when the agent finished it, and its CLI went on (Claude Code
+            // prints its last turn and its own cost when the session ends): the job's usage is
+            // final now (read to the end of the log before the job ends), so the file lands
+            // again if it shows other figures, before the archive (`wait` sees it on main).
+            if record.finished_direction, !record.direction.isEmpty,
+                try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM job_usage WHERE job_id = ?)", arguments: [id]) == true
+            {
+                _ = try Self.addIntent(
+                    .land, direction: record.direction, jobID: id, payload: ["final": true, "final_cost": true], in: context)
+            }
             if let worktree = record.worktree {
                 _ = try Self.addIntent(
                     .archive, direction: record.direction.isEmpty ? nil : record.direction, jobID: id,
@@ -262,6 +272,8 @@ extension Store {
             guard context.db.changesCount > 0 else { return }
             switch intent.kind {
             case .land:
+                // A final-cost landing whose file main already showed lands nothing.
+                if commit == nil, intent.payload["final_cost"] == .bool(true) { return }
                 try context.appendEvent(
                     kind: EventKind.directionLanded, jobID: intent.jobID, direction: intent.direction,
                     message: "landed research_directions/\(intent.direction ?? "?").md on main (\(commit?.prefix(10) ?? "-"))",

@@ -80,6 +80,143 @@ struct UsageReaderTests {
         #expect(abs(reader.tally.usage(prices: nil).costUSD - 0.17) < 1e-12)
     }
 
+    /// A trajectory as mini-swe-agent 2.4.6 writes it (`-o`), cut to what matters: two model
+    /// calls through litellm (OpenAI's usage shape), a format error whose call was billed too
+    /// (kept as a user message), and the exit.
+    static func trajectory(cost: String = "0.0521", usage: [String] = [], extra: String = "") -> String {
+        let usages = usage.isEmpty
+            ? [#"{"completion_tokens":120,"prompt_tokens":1500,"total_tokens":1620,"completion_tokens_details":null,"prompt_tokens_details":null}"#,
+               #"{"completion_tokens":640,"prompt_tokens":2100,"total_tokens":2740,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":null}}"#,
+               #"{"completion_tokens":30,"prompt_tokens":2600,"total_tokens":2630}"#]
+            : usage
+        func response(_ usage: String) -> String {
+            #"{"id":"chatcmpl-1","created":1764633600,"model":"gpt-4.1","object":"chat.completion","choices":[{"finish_reason":"tool_calls","index":0,"message":{"content":"Look \"usage\" up.","role":"assistant","tool_calls":[{"function":{"arguments":"{\"command\":\"ls\"}","name":"bash"},"id":"call_1","type":"function"}]}}],"usage":"#
+                + usage + "}"
+        }
+        return """
+            {
+              "info": {"model_stats": {"instance_cost": \(cost), "api_calls": 3}, "config": {"agent": {"cost_limit": 0.0}},
+                       "mini_version": "2.4.6", "exit_status": "Submitted", "submission": ""\(extra)},
+              "messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "Please solve this task."},
+                {"role": "assistant", "content": "Look around.", "extra": {"actions": [{"command": "ls"}], "response": \(response(usages[0])), "cost": 0.0038, "timestamp": 1764633600.5}},
+                {"role": "tool", "content": "<returncode>0</returncode>", "extra": {"raw_output": "train.py", "returncode": 0}},
+                {"role": "user", "content": "Format error", "extra": {"interrupt_type": "FormatError", "cost": 0.0093, "response": \(response(usages[1]))}},
+                {"role": "assistant", "content": "Done.", "extra": {"actions": [], "response": \(response(usages.count > 2 ? usages[2] : usages[0])), "cost": 0.0054}},
+                {"role": "exit", "content": "", "extra": {"exit_status": "Submitted", "submission": ""}}
+              ],
+              "trajectory_format": "mini-swe-agent-1.1"
+            }
+            """
+    }
+
+    @Test("mini-swe-agent's trajectory: the exact cost, and every billed call's tokens (cached input as cache reads)")
+    func miniTrajectory() throws {
+        let parsed = try MiniSWEAgentTrajectory.parse(Data(Self.trajectory().utf8))
+        #expect(parsed.usage == TokenUsage(
+            inputTokens: 1500 + 1076 + 2600, outputTokens: 120 + 640 + 30, cacheReadTokens: 1024, costUSD: 0.0521, reported: true))
+        #expect(parsed.apiCalls == 3 && parsed.responses == 3)
+        // Anthropic through litellm: prompt_tokens counts cache reads and writes, named apart.
+        let anthropic = try MiniSWEAgentTrajectory.parse(Data(Self.trajectory(usage: [
+            #"{"completion_tokens":50,"prompt_tokens":3100,"cache_creation_input_tokens":2000,"cache_read_input_tokens":1000,"prompt_tokens_details":{"cached_tokens":1000,"cache_creation_tokens":2000}}"#,
+            #"{"completion_tokens":10,"prompt_tokens":3200,"prompt_tokens_details":{"cached_tokens":3000,"cache_creation_tokens":100}}"#,
+        ]).utf8))
+        #expect(anthropic.usage.inputTokens == 100 + 100 + 100)
+        #expect(anthropic.usage.cacheReadTokens == 1000 + 3000 + 1000)
+        #expect(anthropic.usage.cacheWriteTokens == 2000 + 100 + 2000)
+        #expect(anthropic.usage.outputTokens == 50 + 10 + 50)
+
+        // The reader: the trajectory's figures replace the last run's printed cost; earlier
+        // runs of the log keep theirs.
+        var reader = MiniSWEAgentReader()
+        for line in ["mini-swe-agent (step 1, $0.01):", "mini-swe-agent (step 4, $0.07):", "mini-swe-agent (step 1, $0.00):",
+                     "mini-swe-agent (step 3, $0.05):"] { reader.read(line) }
+        let applied = reader.settle(lastRun: parsed)
+        #expect(applied)
+        let settled = reader.tally.usage(prices: nil)
+        #expect(abs(settled.costUSD - (0.07 + 0.0521)) < 1e-12 && settled.reported)
+        #expect(settled.inputTokens == parsed.usage.inputTokens && settled.outputTokens == 790)
+        // One that cost less than the run printed belongs to another run: refused.
+        var later = MiniSWEAgentReader()
+        later.read("mini-swe-agent (step 9, $0.31):")
+        let refused = !later.settle(lastRun: parsed)
+        #expect(refused)
+        #expect(later.tally.usage(prices: nil) == TokenUsage(costUSD: 0.31, reported: true))
+    }
+
+    @Test("an agent-written trajectory that is garbage is refused whole, or its bad values ignored; never a crash")
+    func miniTrajectoryGarbage() throws {
+        func refusal(_ text: String) -> String? {
+            do {
+                _ = try MiniSWEAgentTrajectory.parse(Data(text.utf8))
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        let whole = Self.trajectory()
+        #expect(refusal(String(whole.prefix(whole.count / 2)))?.hasPrefix("not a JSON object") == true, "written half when the agent was killed")
+        #expect(refusal("")?.hasPrefix("not a JSON object") == true)
+        #expect(refusal("[1, 2]")?.hasPrefix("not a JSON object") == true)
+        #expect(refusal(String(repeating: "[", count: 100_000))?.hasPrefix("not a JSON object") == true)
+        #expect(refusal(#"{"messages": []}"#) == "no number at info.model_stats.instance_cost")
+        #expect(refusal(#"{"info": "none"}"#) == "no number at info.model_stats.instance_cost")
+        #expect(refusal(Self.trajectory(cost: #""0.05""#)) == "no number at info.model_stats.instance_cost")
+        #expect(refusal(Self.trajectory(cost: "-1"))?.contains("not a dollar figure") == true)
+        #expect(refusal(Self.trajectory(cost: "1e300"))?.contains("not a dollar figure") == true)
+        // Values of the wrong type or out of range count as absent; sums stop at the cap.
+        let odd = try MiniSWEAgentTrajectory.parse(Data(Self.trajectory(usage: [
+            #"{"completion_tokens":"many","prompt_tokens":-5,"prompt_tokens_details":[1]}"#,
+            #"{"completion_tokens":1e300,"prompt_tokens":1e15,"cache_read_input_tokens":2e15}"#,
+            #"null"#,
+        ]).utf8))
+        #expect(odd.usage.outputTokens == 0)
+        #expect(odd.usage.cacheReadTokens == 0 && odd.usage.inputTokens == MiniSWEAgentTrajectory.maxTokens)
+        #expect(odd.usage.costUSD == 0.0521)
+        // litellm's repr() fallback leaves a string where the response was.
+        let repr = whole.replacingOccurrences(of: #""response": {"id""#, with: #""response": "ModelResponse(id", "x": {"id""#)
+        #expect(try MiniSWEAgentTrajectory.parse(Data(repr.utf8)).responses == 0)
+    }
+
+    @Test("the trajectory is where the profile's -o puts it, beneath the job's home or worktree; read without links, bounded")
+    func miniTrajectoryFile() throws {
+        let home = "/s/logs/job-3.home"
+        let worktree = "/s/worktrees/job-3"
+        let shipped = try #require(DaemonConfig().agents["mini"]?.command)
+        #expect(MiniSWEAgentTrajectory.location(command: shipped, home: home, worktree: worktree, jobID: 3)! == (home + "/mini.traj.json", home))
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini", "--task", "-o"], home: home, worktree: worktree, jobID: 3)! == (home + "/.config/mini-swe-agent/last_mini_run.traj.json", home), "no value: the default")
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini", "--output={worktree}/t-{job_id}.json"], home: home, worktree: worktree, jobID: 3)! == (worktree + "/t-3.json", worktree))
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini", "-o", "out/t.json"], home: home, worktree: worktree, jobID: 3)! == (worktree + "/out/t.json", worktree))
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini"], home: home, worktree: worktree, jobID: 3)! == (home + "/.config/mini-swe-agent/last_mini_run.traj.json", home))
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini", "-o", "/etc/shadow"], home: home, worktree: worktree, jobID: 3) == nil)
+        #expect(MiniSWEAgentTrajectory.location(command: ["mini", "-o", "/s/logs/job-3.homer/t.json"], home: home, worktree: worktree, jobID: 3) == nil)
+
+        var template = Array((NSTemporaryDirectory() + "mini-traj-XXXXXX").utf8CString)
+        let root = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let control = CopyControl(timeLimit: .seconds(30))
+        let path = root + "/mini.traj.json"
+        try Self.trajectory().write(toFile: path, atomically: false, encoding: .utf8)
+        let (data, modified) = try MiniSWEAgentTrajectory.read(path, beneath: root, control: control)
+        #expect(try MiniSWEAgentTrajectory.parse(data).usage.costUSD == 0.0521)
+        #expect(abs(modified.timeIntervalSinceNow) < 60)
+        #expect(throws: RPCError.self) { try MiniSWEAgentTrajectory.read(root + "/../\((root as NSString).lastPathComponent)/mini.traj.json", beneath: root, control: control) }
+        // A link (to a file the daemon can read and the agent cannot), a FIFO and a file over
+        // the bound are refused without reading them.
+        try FileManager.default.createSymbolicLink(atPath: root + "/link.json", withDestinationPath: path)
+        #expect(throws: RPCError.self) { try MiniSWEAgentTrajectory.read(root + "/link.json", beneath: root, control: control) }
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: root + "/linked", withDestinationPath: root + "/sub")
+        try Self.trajectory().write(toFile: root + "/sub/t.json", atomically: false, encoding: .utf8)
+        #expect(throws: RPCError.self) { try MiniSWEAgentTrajectory.read(root + "/linked/t.json", beneath: root, control: control) }
+        #expect(mkfifo(root + "/fifo.json", 0o600) == 0)
+        #expect(throws: RPCError.self) { try MiniSWEAgentTrajectory.read(root + "/fifo.json", beneath: root, control: control) }
+        #expect(truncate(path, off_t(MiniSWEAgentTrajectory.maxBytes + 1)) == 0)
+        let large = #expect(throws: RPCError.self) { try MiniSWEAgentTrajectory.read(path, beneath: root, control: control) }
+        #expect(large?.message.contains("the trajectory limit of") == true, "\(String(describing: large))")
+    }
+
     @Test("usage lines are recognised without parsing the rest; text mentioning usage is not")
     func lines() {
         func parse(_ text: String) -> UsageLine? {

@@ -155,8 +155,9 @@ struct ClaudeCLITests {
         #expect(usage.cacheReadTokens == tokens.cacheRead && usage.cacheWriteTokens == tokens.cacheWrite, "\(usage)")
 
         // main: the direction file, completed, with the run, its public score and the
-        // submission; the learnings and rationale carry what the tools returned. (Its Cost
-        // section is what was known when finish_direction landed it, before the CLI's result.)
+        // submission; the learnings and rationale carry what the tools returned. Its Cost
+        // section has the CLI's final figures, printed after finish_direction landed the file
+        // (landed again as "<direction>: final cost" before the job's archive, so by now).
         let detail = try client.showRun(Int64(runID))
         let publicScore = try #require(detail.evaluations.first { $0.split == "public" }?.score)
         let privateScore = try #require(detail.evaluations.first { $0.split == "private" }?.score)
@@ -170,7 +171,11 @@ struct ClaudeCLITests {
         #expect(file.contains("- Submitted run: \(runID), public \(four(publicScore)), private \(four(privateScore))"), "\(file)")
         #expect(file.contains("Run \(runID) (gbm-5) scored \(publicScore) public and \(privateScore) private"), "\(file)")
         #expect(file.contains("whose learnings say: Linear models are a floor (run 1)."), "\(file)")
-        #expect(file.contains("## Cost"), "\(file)")
+        let tokenCounts = [usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens].map(USD.tokens)
+        #expect(file.contains("- Cost: \(USD.format(reported)) (as reported by the agent's CLI)\n"), "\(file)")
+        #expect(
+            file.contains("- Tokens: \(tokenCounts[0]) input, \(tokenCounts[1]) output, \(tokenCounts[2]) cache read, \(tokenCounts[3]) cache write\n"),
+            "\(file)")
         #expect(detail.run.status == .finished && detail.run.analysis?.contains("public roc_auc \(publicScore)") == true)
         #expect(detail.params == ["n_estimators": "5", "max_depth": "2", "learning_rate": "0.3", "random_state": "0"])
 

@@ -9,14 +9,17 @@ import Testing
 /// step is a call of its bash tool: it declares a direction, writes and runs a scikit-learn
 /// training script, records the run (per-step curves, the saved model), scores it, submits and
 /// finishes with learnings; later turns use what earlier commands printed (the run id, the
-/// scores). mini-swe-agent prints its running cost to the cent before each step and never a token
-/// count, so that cost is what the daemon records; its trajectory (written into the worktree
-/// here, so it lands on the branch) holds the exact figures, which are the script's.
+/// scores). The shipped `mini` profile runs it (only `env` and `timeout` set; `mini` by name from
+/// the daemon's PATH). mini-swe-agent prints its running cost to the cent before each step and
+/// never a token count; its trajectory, which the profile writes into the job's private home,
+/// holds the exact figures, which the daemon records once the agent has ended: the script's
+/// tokens and litellm's exact cost.
 @Suite("real mini-swe-agent", .serialized)
 struct MiniSWEAgentTests {
     static let root = Binaries.repositoryRoot.path
     static let python = root + "/.venv/bin/python"
     static let mini = root + "/.venv/bin/mini"
+    static let bin = root + "/.venv/bin"
     static let server = root + "/Tests/ScriptedAPI/chat_server.py"
     /// The scripted server answers as gpt-4.1, so that litellm prices its tokens from the cost
     /// map bundled with the pinned litellm (no price file the sandbox would have to show): these
@@ -155,7 +158,7 @@ struct MiniSWEAgentTests {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
 
-    @Test("a direction end to end through mini-swe-agent's bash tool; the cost recorded is the one it printed")
+    @Test("a direction end to end through mini-swe-agent's bash tool; the tokens and cost recorded are its trajectory's")
     func scriptedDirection() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.mini), "make venv installs mini-swe-agent")
         let base = """
@@ -181,20 +184,18 @@ struct MiniSWEAgentTests {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        // The built-in `mini` profile's command with the venv's mini, and the trajectory written
-        // into the worktree. litellm reaches the scripted server as the OpenAI provider and uses
-        // its bundled cost map instead of fetching one.
+        // The built-in `mini` profile's command. litellm reaches the scripted server as the OpenAI
+        // provider and uses its bundled cost map instead of fetching one.
         let config = base + """
 
             [agents.mini]
-            command = ["\(Self.mini)", "--yolo", "--exit-immediately", "--cost-limit", "0", "-c", "mini.yaml", "-c", "environment.timeout=3600", "--task", "{prompt}", "-o", "{worktree}/mini.traj.json"]
             timeout = "5m"
-            usage = "mini-swe-agent"
             env = { MSWEA_CONFIGURED = "true", MSWEA_MODEL_NAME = "openai/\(Self.model)", OPENAI_API_BASE = "http://127.0.0.1:\(port)/v1", OPENAI_API_KEY = "sk-scripted", LITELLM_LOCAL_MODEL_COST_MAP = "True" }
             """
         try config.replacingOccurrences(of: "@DIR@", with: daemon.dir.path)
             .write(toFile: daemon.configPath!, atomically: true, encoding: .utf8)
-        try daemon.start(launching: true)
+        let path = Self.bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        try daemon.start(extraEnvironment: ["PATH": path], launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "", agent: "mini"))
         try waitUntil("the mini-swe-agent session to end", timeout: .seconds(240)) { try client.show(id: 1).state.isFinal }
@@ -231,7 +232,7 @@ struct MiniSWEAgentTests {
         // The scores are those of the predictions the script made from its saved model.
         var branchFiles: [String: String] = [:]
         try waitUntil("the worktree committed to exp/\(Self.direction)") {
-            for name in ["preds/public.csv", "preds/private.csv", "mini.traj.json"] {
+            for name in ["preds/public.csv", "preds/private.csv"] {
                 let shown = try daemon.git("show", "exp/\(Self.direction):\(name)")
                 guard shown.status == 0 else { return false }
                 branchFiles[name] = shown.output
@@ -258,28 +259,53 @@ struct MiniSWEAgentTests {
         #expect(file.contains("Run \(run.id). Public: \(observations[5])\nPrivate: \(observations[7])"), "\(file)")
         #expect(try daemon.git("cat-file", "-e", "main:mlruns/\(Self.direction)/\(run.id)/artifacts/model/model.joblib").status == 0)
 
-        // Usage: the running cost mini-swe-agent printed before its last step (to the cent) and,
-        // as it prints no token counts, no tokens. Its trajectory holds the script's exact figures.
+        // Usage: mini-swe-agent printed its running cost to the cent and no token counts; its
+        // trajectory, in the job's home (never on the branch), holds the script's tokens and
+        // litellm's exact cost, and those are what the daemon recorded.
         let tokensIn = Self.turns.map(\.input).reduce(0, +)
         let tokensOut = Self.turns.map(\.output).reduce(0, +)
         let cost = Double(tokensIn) * Self.inputPrice + Double(tokensOut) * Self.outputPrice
-        let usage = try #require(job.usage, "no usage recorded\n\(log)")
-        #expect(abs(usage.costUSD - (cost * 100).rounded() / 100) < 1e-9, "\(usage) for \(cost)")
-        #expect(usage.costUSD > 0 && usage.reported)
-        #expect(usage.totalTokens == 0)
         #expect(log.contains("mini-swe-agent (step \(Self.turns.count), $\(String(format: "%.2f", cost))):"), "\(log)")
-        let trajectory = try #require(json(branchFiles["mini.traj.json"] ?? ""))
+        let trajectoryPath = daemon.stateDir + "/logs/job-1.home/mini.traj.json"
+        let trajectoryText = try String(contentsOfFile: trajectoryPath, encoding: .utf8)
+        #expect(try daemon.git("cat-file", "-e", "exp/\(Self.direction):mini.traj.json").status != 0)
+        let trajectory = try #require(json(trajectoryText))
         let info = trajectory["info"] as? [String: Any]
         let stats = info?["model_stats"] as? [String: Any]
         #expect(info?["exit_status"] as? String == "Submitted")
         #expect(stats?["api_calls"] as? Int == Self.turns.count)
-        #expect(abs(((stats?["instance_cost"] as? NSNumber)?.doubleValue ?? 0) - cost) < 1e-12)
         let responses = (trajectory["messages"] as? [[String: Any]] ?? []).compactMap { message -> [String: Any]? in
             guard message["role"] as? String == "assistant" else { return nil }
             return ((message["extra"] as? [String: Any])?["response"] as? [String: Any])?["usage"] as? [String: Any]
         }
         #expect(responses.compactMap { $0["prompt_tokens"] as? Int }.reduce(0, +) == tokensIn)
         #expect(responses.compactMap { $0["completion_tokens"] as? Int }.reduce(0, +) == tokensOut)
+        // Decoded with JSONDecoder: JSONSerialization on Linux can read a double one ulp off.
+        struct Stats: Decodable {
+            struct Info: Decodable {
+                struct ModelStats: Decodable { var instance_cost: Double }
+                var model_stats: ModelStats
+            }
+            var info: Info
+        }
+        let exact = try JSONDecoder().decode(Stats.self, from: Data(trajectoryText.utf8)).info.model_stats.instance_cost
+        #expect(abs(exact - cost) < 1e-12)
+        let usage = try #require(job.usage, "no usage recorded\n\(log)")
+        #expect(usage.costUSD == exact && usage.reported, "\(usage) against the trajectory's \(exact)")
+        #expect(usage.inputTokens == Int64(tokensIn) && usage.outputTokens == Int64(tokensOut), "\(usage)")
+        #expect(usage.cacheReadTokens == 0 && usage.cacheWriteTokens == 0, "\(usage)")
+        let show = try daemon.ctl("show", "1").stdout
+        #expect(show.contains("cost       \(USD.format(exact)) (in \(USD.tokens(Int64(tokensIn))), out \(USD.tokens(Int64(tokensOut)))"), "\(show)")
+        // main's direction file: landed at finish with the cost printed then, and again with the
+        // final figures once the agent (one step later) had ended.
+        try waitUntil("the final cost on main") {
+            try daemon.git("show", "main:research_directions/\(Self.direction).md").output
+                .contains("- Cost: \(USD.format(exact)) (as reported by the agent's CLI)\n")
+        }
+        let landed = try daemon.git("show", "main:research_directions/\(Self.direction).md").output
+        #expect(landed.contains("- Tokens: \(USD.tokens(Int64(tokensIn))) input, \(USD.tokens(Int64(tokensOut))) output, 0 cache read, 0 cache write\n"), "\(landed)")
+        let subjects = try daemon.git("log", "--format=%s", "main", "--", "research_directions/\(Self.direction).md").output
+        #expect(subjects.hasPrefix("\(Self.direction): final cost\n"), "\(subjects)")
         #expect(try daemon.terminate() == 0)
     }
 }

@@ -35,13 +35,12 @@ struct AgentLauncher: Sendable {
     func agentArgv(for launch: Launch, promptFile: String, prompt: String) -> [String] {
         let substitutions = [
             "{prompt}": prompt, "{prompt_file}": promptFile, "{worktree}": launch.worktree,
+            "{home}": PrivateHome(logPath: launch.logPath).path,
             "{job_id}": String(launch.job.id), "{direction}": launch.job.direction,
             "{agents_dir}": config.agentsDir, "{python}": config.python,
             MCPConfigFile.placeholder: MCPConfigFile.path(worktree: launch.worktree),
         ]
-        return launch.profile.command.map { argument in
-            substitutions.reduce(argument) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
-        }
+        return launch.profile.command.map { Placeholders.fill($0, substitutions) }
     }
 
     /// The agent's environment: the daemon's, without its service variables and the places
@@ -282,7 +281,7 @@ struct AgentLauncher: Sendable {
             "{time_budget}": DurationText.format(launch.profile.timeout),
             "{mlagentctl}": (agentBinDirectory as NSString).appendingPathComponent("mlagentctl"),
         ]
-        return values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        return Placeholders.fill(text, values)
     }
 
     /// Sets FD_CLOEXEC on every open descriptor above stderr, so that an agent inherits none

@@ -118,3 +118,24 @@ struct AgentStartError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// Fills `{name}` placeholders in one pass: a value that itself holds a placeholder (a prompt
+/// quoting `{worktree}`, guidance naming `{metric}`) is inserted as it is, whatever the order.
+enum Placeholders {
+    static func fill(_ text: String, _ values: [String: String]) -> String {
+        guard text.contains("{") else { return text }
+        var out = ""
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            if let close = rest[open...].firstIndex(of: "}"), let value = values[String(rest[open...close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+            }
+        }
+        return out + rest
+    }
+}

@@ -295,10 +295,6 @@ actor Scheduler: Service {
         }
     }
 
-    private static func metered(_ id: Int64, _ agent: Agent) -> UsageMeter.Running {
-        UsageMeter.Running(jobID: id, agent: agent.job.agent, direction: agent.job.direction, logPath: agent.logPath)
-    }
-
     /// For the limit checks (Scheduler+Limits).
     var agentsByID: [Int64: Agent] { agents }
     func noteLimitEvents(_ id: Int64, _ events: JobCgroup.Events) { agents[id]?.limitEvents = events }
@@ -470,6 +466,7 @@ actor Scheduler: Service {
                 if let token, let carrier = live[token], let namespace = ProcessTable.pidNamespace(of: carrier.pid) {
                     AgentProcesses(leader: nil, namespace: namespace).killAll()
                 }
+                await usage.finish(Self.metered(job))
                 _ = try? await core.store.endJob(id: job.id, ending: .vanished, maxAttempts: core.config.maxAttempts)
                 logger.notice("agent gone after restart", metadata: ["job.id": "\(job.id)"])
             }

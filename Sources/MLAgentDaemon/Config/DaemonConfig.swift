@@ -133,10 +133,11 @@ public struct DaemonConfig: Sendable, Equatable {
             command: ["cursor-agent", "-p", "{prompt}", "--output-format", "stream-json", "--force"],
             timeout: .seconds(7200), homeFiles: ["~/.cursor/cli-config.json", "~/.config/cursor/auth.json"]),
         // mini-swe-agent (PyPI mini-swe-agent): unattended, its own cost limit off (max_cost_usd
-        // is the cap), an hour per command; MSWEA_CONFIGURED skips its interactive first-run setup.
+        // is the cap), an hour per command, its trajectory (the exact tokens and cost the daemon
+        // reads when it ends) in the job's home; MSWEA_CONFIGURED skips its first-run setup.
         "mini": AgentProfile(
             command: ["mini", "--yolo", "--exit-immediately", "--cost-limit", "0", "-c", "mini.yaml",
-                      "-c", "environment.timeout=3600", "--task", "{prompt}"],
+                      "-c", "environment.timeout=3600", "--task", "{prompt}", "-o", "{home}/mini.traj.json"],
             timeout: .seconds(7200), environment: ["MSWEA_CONFIGURED": "true"], usage: .miniSWEAgent),
         "command": AgentProfile(command: ["sh", "{worktree}/agent.sh"], timeout: .seconds(3600)),
         "baseline": AgentProfile(command: ["{python}", "{agents_dir}/baseline/agent.py"], timeout: .seconds(1200)),
@@ -224,8 +225,9 @@ extension DaemonConfig {
 }
 
 /// How to run one kind of agent. `command` is argv in which `{prompt}`, `{prompt_file}`,
-/// `{worktree}`, `{job_id}`, `{direction}`, `{agents_dir}`, `{python}` and `{mcp_config}` (the job's
-/// generated MCP configuration, see `MCPConfigFile`) are replaced at launch.
+/// `{worktree}`, `{home}` (the job's private home, `<state_dir>/logs/job-N.home`, its `HOME`),
+/// `{job_id}`, `{direction}`, `{agents_dir}`, `{python}` and `{mcp_config}` (the job's generated
+/// MCP configuration, see `MCPConfigFile`) are replaced at launch.
 public struct AgentProfile: Sendable, Equatable {
     public var command: [String]
     public var timeout: Duration

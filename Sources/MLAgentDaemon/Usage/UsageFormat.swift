@@ -7,7 +7,8 @@ public enum UsageFormat: String, Sendable, CaseIterable {
     case claudeStreamJSON = "claude-stream-json"
     /// Codex's `exec --json`: `turn.completed` with `usage`; no dollar figure.
     case codexJSON = "codex-json"
-    /// mini-swe-agent's console output: `mini-swe-agent (step N, $X.XX):` before each step.
+    /// mini-swe-agent's console output: `mini-swe-agent (step N, $X.XX):` before each step;
+    /// once the agent ends, its trajectory's exact tokens and cost (``MiniSWEAgentTrajectory``).
     case miniSWEAgent = "mini-swe-agent"
     case none
 
@@ -33,10 +34,10 @@ struct UsageTally: Equatable {
 
     func usage(prices: PricePerMTok?) -> TokenUsage {
         var total = settled
-        total.inputTokens += open.inputTokens
-        total.outputTokens += open.outputTokens
-        total.cacheReadTokens += open.cacheReadTokens
-        total.cacheWriteTokens += open.cacheWriteTokens
+        total.inputTokens = TokenUsage.add(total.inputTokens, open.inputTokens)
+        total.outputTokens = TokenUsage.add(total.outputTokens, open.outputTokens)
+        total.cacheReadTokens = TokenUsage.add(total.cacheReadTokens, open.cacheReadTokens)
+        total.cacheWriteTokens = TokenUsage.add(total.cacheWriteTokens, open.cacheWriteTokens)
         if let openReportedCost {
             total.costUSD += openReportedCost
         } else if open.totalTokens > 0 {

@@ -13,6 +13,8 @@ actor UsageMeter {
         var agent: String
         var direction: String
         var logPath: String
+        /// Where mini-swe-agent's trajectory may be, besides the job's home.
+        var worktree = ""
     }
 
     /// A cap the scheduler must stop a job for; `reason` starts with `cost_cap`.
@@ -28,7 +30,7 @@ actor UsageMeter {
         var recorded: TokenUsage?
     }
 
-    private let core: DaemonCore
+    let core: DaemonCore
     private var follows: [Int64: Follow] = [:]
     private var capped: Set<Int64> = []
     private var seeded = false
@@ -65,16 +67,17 @@ actor UsageMeter {
         return hits
     }
 
-    /// The job's agent exited: reads its log to the end (a CLI prints its final figure last)
-    /// and stops following it.
+    /// The job's agent exited: reads its log to the end (a CLI prints its final figure last),
+    /// takes mini-swe-agent's exact figures from its trajectory, and stops following it.
     func finish(_ job: Running) async {
-        _ = await advance(job, toEnd: true)
+        let trajectory = await trajectory(of: job)
+        _ = await advance(job, toEnd: true, trajectory: trajectory)
         follows[job.jobID] = nil
         capped.remove(job.jobID)
     }
 
     /// Advances one job's reader; returns its usage when its profile reads usage.
-    private func advance(_ job: Running, toEnd: Bool) async -> TokenUsage? {
+    private func advance(_ job: Running, toEnd: Bool, trajectory: MiniSWEAgentTrajectory? = nil) async -> TokenUsage? {
         var follow: Follow
         if let existing = follows[job.jobID] {
             follow = existing
@@ -90,6 +93,15 @@ actor UsageMeter {
         while more, toEnd || rounds < 1 {
             more = follow.follower.read { line in reader.read(line: line) }
             rounds += 1
+        }
+        if let trajectory, var mini = reader as? MiniSWEAgentReader {
+            if mini.settle(lastRun: trajectory) {
+                reader = mini
+            } else {
+                core.logger.notice(
+                    "mini-swe-agent's trajectory cost less than the last cost it printed: not this run's; the printed cost stays",
+                    metadata: ["job.id": "\(job.jobID)", "trajectory_cost": "\(trajectory.usage.costUSD)"])
+            }
         }
         follow.reader = reader
         let usage = reader.tally.usage(prices: follow.prices)

@@ -144,7 +144,9 @@ actor MergeActor: Service {
                 try await core.store.completeIntent(intent, commit: commit)
                 continue
             }
-            guard let landing = try await landing(for: intent) else {
+            let landing = intent.isFinalCost
+                ? try await finalCostLanding(for: intent, after: toLand.map(\.1)) : try await landing(for: intent)
+            guard let landing else {
                 try await core.store.completeIntent(intent, commit: nil)
                 continue
             }
@@ -176,7 +178,6 @@ actor MergeActor: Service {
             direction.submittedRun = nil
             direction.overfit = false
         }
-        let job = try? await core.store.job(id: direction.jobID)
         var files: [String: Workspace.Landing.Content] = [:]
         var results: DirectionFile.Results?
         if final {
@@ -223,18 +224,9 @@ actor MergeActor: Service {
                 }
                 files[prefix + "/run.json"] = .text(try RunFile(detail, artifactsLanded: landed).render())
             }
-            let board = try await core.store.leaderboard(policy: policy)
-            if let entry = board.directions.first(where: { $0.direction == name }), !details.isEmpty {
-                results = DirectionFile.Results(
-                    entry: entry, runs: details.map(\.run), metric: policy.metric, higherIsBetter: policy.higherIsBetter,
-                    overfitGap: policy.overfitGap)
-            }
+            results = try await self.results(of: name, details: details)
         }
-        // The final file carries the operator's messages to the agent (the start file predates them).
-        let messages = final ? try await core.store.inboxMessages(jobID: direction.jobID) : []
-        let usage = final ? try? await core.store.usage(direction: name) : nil
-        files["research_directions/\(name).md"] = .text(
-            DirectionFile.render(direction, job: job, results: results, messages: messages, usage: usage))
+        files["research_directions/\(name).md"] = .text(try await directionFile(direction, results: results, final: final))
         let runs = files.keys.filter { $0.hasSuffix("/run.json") }.count
         return Workspace.Landing(
             intentID: intent.id, message: "\(name): \(direction.status)\(runs > 0 ? " (\(runs) run\(runs == 1 ? "" : "s"))" : "")",
