@@ -16,22 +16,10 @@ import Testing
 struct ClaudeCLITests {
     static let python = Binaries.repositoryRoot.path + "/.venv/bin/python"
     static let claude = Binaries.repositoryRoot.path + "/.venv/lib/python3.11/site-packages/claude_agent_sdk/_bundled/claude"
-    static let server = Binaries.repositoryRoot.path + "/Tests/ScriptedAPI/messages_server.py"
 
-    /// Starts the scripted server on the session; returns it with its port.
+    /// Starts the scripted server; returns it with its port.
     func startServer(in daemon: TestDaemon) throws -> (ChildProcess, Int) {
-        try daemon.write("scripted/session.json", try ClaudeSession.script())
-        let portFile = daemon.dir.file("scripted/port")
-        let server = try ChildProcess(
-            executable: Self.python,
-            arguments: [Self.server, daemon.dir.file("scripted/session.json"), portFile, daemon.dir.file("scripted/requests.jsonl")],
-            environment: ProcessInfo.processInfo.environment, outputPath: daemon.dir.file("scripted/server.log"))
-        var port = 0
-        try waitUntil("the scripted server's port") {
-            port = Int((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "") ?? 0
-            return port > 0
-        }
-        return (server, port)
+        try ScriptedServer.start("messages_server.py", script: try ClaudeSession.script(), in: daemon)
     }
 
     /// One JSON object per line (lines that are not objects are skipped).

@@ -20,7 +20,6 @@ struct MiniSWEAgentTests {
     static let python = root + "/.venv/bin/python"
     static let mini = root + "/.venv/bin/mini"
     static let bin = root + "/.venv/bin"
-    static let server = root + "/Tests/ScriptedAPI/chat_server.py"
     /// The scripted server answers as gpt-4.1, so that litellm prices its tokens from the cost
     /// map bundled with the pinned litellm (no price file the sandbox would have to show): these
     /// are that map's dollars per input and output token.
@@ -140,18 +139,7 @@ struct MiniSWEAgentTests {
 
     /// Starts the scripted server; returns it with its port.
     func startServer(in daemon: TestDaemon) throws -> (ChildProcess, Int) {
-        try daemon.write("scripted/session.json", Self.scriptJSON)
-        let portFile = daemon.dir.file("scripted/port")
-        let server = try ChildProcess(
-            executable: Self.python,
-            arguments: [Self.server, daemon.dir.file("scripted/session.json"), portFile, daemon.dir.file("scripted/requests.jsonl")],
-            environment: ProcessInfo.processInfo.environment, outputPath: daemon.dir.file("scripted/server.log"))
-        var port = 0
-        try waitUntil("the scripted server's port") {
-            port = Int((try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "") ?? 0
-            return port > 0
-        }
-        return (server, port)
+        try ScriptedServer.start("chat_server.py", script: Self.scriptJSON, in: daemon)
     }
 
     func json(_ text: String) -> [String: Any]? {

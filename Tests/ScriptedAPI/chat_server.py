@@ -28,12 +28,12 @@ one JSON line per request (turn, stream, usage, observations, the first user mes
 """
 
 import json
-import os
-import re
-import sys
 import threading
+import re
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from scripted import RequestLog, fill, serve
 
 SUBMIT = {"text": "Done.", "commands": ["echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"]}
 
@@ -71,32 +71,15 @@ def observations(messages):
     return results
 
 
-def fill(value, results):
-    if isinstance(value, str):
-        def one(match):
-            index = match.group(1)
-            if not results:
-                return ""
-            return results[int(index)] if index is not None and int(index) < len(results) else results[-1]
-        return re.sub(r"\{\{result(?::(\d+))?\}\}", one, value)
-    if isinstance(value, list):
-        return [fill(item, results) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, results) for key, item in value.items()}
-    return value
-
-
 class Session:
     def __init__(self, script, log_path):
         self.script = script
-        self.log_path = log_path
+        self.requests = RequestLog(log_path)
         self.lock = threading.Lock()
         self.count = 0
 
     def log(self, entry):
-        if self.log_path:
-            with self.lock, open(self.log_path, "a") as log:
-                log.write(json.dumps(entry) + "\n")
+        self.requests.log(entry)
 
     def answer(self, request):
         """The assistant message, usage and finish reason for one request, and its turn."""
@@ -107,7 +90,7 @@ class Session:
             step = turns[turn]
         else:
             step = dict(self.script.get("final", SUBMIT), usage={})
-        step = fill(step, observations(messages))
+        step = fill(step, [(None, text) for text in observations(messages)], {})
         calls = [{"id": "call_%02d_%02d" % (turn, index), "type": "function",
                   "function": {"name": "bash", "arguments": json.dumps({"command": command})}}
                  for index, command in enumerate(step.get("commands", []))]
@@ -185,15 +168,7 @@ def make_handler(session):
 
 
 def main():
-    script_path, port_file = sys.argv[1], sys.argv[2]
-    log_path = sys.argv[3] if len(sys.argv) > 3 else None
-    with open(script_path) as handle:
-        script = json.load(handle)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(Session(script, log_path)))
-    with open(port_file + ".tmp", "w") as handle:
-        handle.write(str(server.server_address[1]))
-    os.replace(port_file + ".tmp", port_file)
-    server.serve_forever()
+    serve(lambda script, log_path: make_handler(Session(script, log_path)))
 
 
 if __name__ == "__main__":

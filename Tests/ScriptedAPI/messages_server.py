@@ -35,10 +35,10 @@ calls whose results the request carries).
 """
 
 import json
-import re
-import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from scripted import RequestLog, fill, serve
 
 ZERO = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
 
@@ -73,74 +73,16 @@ def labels(script):
     return found
 
 
-PLACEHOLDER = re.compile(r"\{\{result(?::([A-Za-z0-9_.-]+))?(?:\|json:([^}]*))?\}\}")
-
-
-def json_path(text, path):
-    """The value at the dotted path of the JSON text, or None."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    for key in path.split(".") if path else []:
-        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        elif isinstance(value, dict) and key in value:
-            value = value[key]
-        else:
-            return None
-    return value
-
-
-def fill(value, results, labelled):
-    """The script's value with its placeholders replaced (see the module's doc)."""
-    def lookup(selector):
-        if not results:
-            return None
-        if selector is None:
-            return results[-1][1]
-        if selector.isdigit():
-            return results[int(selector)][1] if int(selector) < len(results) else results[-1][1]
-        wanted = labelled.get(selector)
-        return next((text for use, text in reversed(results) if use == wanted), None)
-
-    def resolve(match):
-        text = lookup(match.group(1))
-        if match.group(2) is None or text is None:
-            return text
-        return json_path(text, match.group(2))
-
-    if isinstance(value, str):
-        whole = PLACEHOLDER.fullmatch(value)
-        if whole and whole.group(2) is not None:
-            return resolve(whole)
-
-        def one(match):
-            found = resolve(match)
-            if found is None:
-                return ""
-            return found if isinstance(found, str) else json.dumps(found)
-        return PLACEHOLDER.sub(one, value)
-    if isinstance(value, list):
-        return [fill(item, results, labelled) for item in value]
-    if isinstance(value, dict):
-        return {key: fill(item, results, labelled) for key, item in value.items()}
-    return value
-
-
 class Session:
     def __init__(self, script, log_path):
         self.script = script
-        self.log_path = log_path
+        self.requests = RequestLog(log_path)
         self.lock = threading.Lock()
         self.count = 0
         self.labelled = labels(script)
 
     def log(self, entry):
-        if not self.log_path:
-            return
-        with self.lock, open(self.log_path, "a") as log:
-            log.write(json.dumps(entry) + "\n")
+        self.requests.log(entry)
 
     def answer(self, request):
         """The content blocks, usage and stop reason for one request."""
@@ -246,16 +188,7 @@ def make_handler(session):
 
 
 def main():
-    script_path, port_file = sys.argv[1], sys.argv[2]
-    log_path = sys.argv[3] if len(sys.argv) > 3 else None
-    with open(script_path) as handle:
-        script = json.load(handle)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(Session(script, log_path)))
-    with open(port_file + ".tmp", "w") as handle:
-        handle.write(str(server.server_address[1]))
-    import os
-    os.replace(port_file + ".tmp", port_file)
-    server.serve_forever()
+    serve(lambda script, log_path: make_handler(Session(script, log_path)))
 
 
 if __name__ == "__main__":
