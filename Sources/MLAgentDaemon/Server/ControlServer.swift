@@ -98,8 +98,10 @@ final class ControlServer: Service {
             // A client that half-closes (`printf … | socat - UNIX-CONNECT:…`) still gets the
             // replies to everything it sent before its EOF; then the connection closes.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+        let gate = AcceptGate()
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Child> = { channel in
-            Self.peerCredentials(of: channel).flatMap { peer in
+            guard gate.enter() else { return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            return Self.peerCredentials(of: channel).flatMap { peer in
                 channel.eventLoop.makeCompletedFuture {
                     let state = ConnectionState(id: registry.makeID(), channel: channel, peer: peer)
                     let pipeline = channel.pipeline.syncOperations
@@ -115,6 +117,9 @@ final class ControlServer: Service {
                             isOutboundHalfClosureEnabled: false))
                     return (wrapped, state)
                 }
+            }.flatMapErrorThrowing { error in
+                gate.leave()
+                throw error
             }
         }
 
@@ -138,15 +143,19 @@ final class ControlServer: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 if let agentServer {
-                    group.addTask { try await self.accept(agentServer, authorizer: authorizer) }
+                    group.addTask { try await self.accept(agentServer, gate: gate, authorizer: authorizer) }
                 }
-                try await accept(server, authorizer: authorizer)
+                try await accept(server, gate: gate, authorizer: authorizer)
             }
         } onGracefulShutdown: {
             self.logger.info("stopping: no new connections; finishing in-flight requests")
-            server.channel.close(promise: nil)
-            agentServer?.channel.close(promise: nil)
+            gate.close()
             registry.drainAll()
+            Task {
+                await gate.drained(within: .seconds(2))
+                server.channel.close(promise: nil)
+                agentServer?.channel.close(promise: nil)
+            }
         }
         if case .path(let path) = source {
             unlink(path)
@@ -156,10 +165,11 @@ final class ControlServer: Service {
     }
 
     /// Serves every connection `server` accepts until it closes.
-    private func accept(_ server: NIOAsyncChannel<Child, Never>, authorizer: Authorizer) async throws {
+    private func accept(_ server: NIOAsyncChannel<Child, Never>, gate: AcceptGate, authorizer: Authorizer) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in
                 for try await child in inbound {
+                    gate.leave()
                     group.addTask { await self.serve(child, authorizer: authorizer) }
                 }
             }
