@@ -31,9 +31,7 @@ import json
 import threading
 import re
 import time
-from http.server import BaseHTTPRequestHandler
-
-from scripted import RequestLog, fill, serve
+from scripted import JSONHandler, RequestLog, fill, serve
 
 SUBMIT = {"text": "Done.", "commands": ["echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"]}
 
@@ -104,20 +102,7 @@ class Session:
 
 
 def make_handler(session):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def send_json(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JSONHandler):
         def do_GET(self):
             if self.path.split("?")[0].endswith("/models"):
                 return self.send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})

@@ -36,9 +36,7 @@ calls whose results the request carries).
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler
-
-from scripted import RequestLog, fill, serve
+from scripted import JSONHandler, RequestLog, fill, serve
 
 ZERO = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
 
@@ -108,20 +106,7 @@ class Session:
 
 
 def make_handler(session):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def send_json(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JSONHandler):
         def do_GET(self):
             self.send_json(200, {})
 

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PLACEHOLDER = re.compile(r"\{\{result(?::([A-Za-z0-9_.-]+))?(?:\|json:([^}]*))?\}\}")
 
@@ -68,6 +68,22 @@ def fill(value, results, labelled):
     if isinstance(value, dict):
         return {key: fill(item, results, labelled) for key, item in value.items()}
     return value
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, no access log on stderr, and JSON replies."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class RequestLog:
