@@ -43,17 +43,17 @@ actor Scheduler: Service {
     let usage: UsageMeter
     /// Agents' cgroups or rlimits (`max_processes`, `max_memory`, `cpu_weight`).
     let limits: AgentLimits
-    private let logger: Logger
-    private var agents: [Int64: Agent] = [:]
-    private var wakeUp: AsyncStream<Void>.Continuation?
-    private var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
+    let logger: Logger
+    var agents: [Int64: Agent] = [:]
+    var wakeUp: AsyncStream<Void>.Continuation?
+    var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Jobs claimed whose agent is being started, and cancels that arrived meanwhile.
-    private var launching: Set<Int64> = []
-    private var pendingCancels: [Int64: String] = [:]
+    var launching: Set<Int64> = []
+    var pendingCancels: [Int64: String] = [:]
     /// `autonomy = "ask"`: set after a direction ends, cleared by `mlagentctl continue`.
-    private(set) var awaitingOperator = false
+    var awaitingOperator = false
     /// `mlagentctl stop`: no autonomous launches until `resume`.
-    private(set) var stopped = false
+    var stopped = false
 
     init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor) {
         self.core = core
@@ -301,7 +301,7 @@ actor Scheduler: Service {
     func stopForLimit(_ id: Int64, reason: String) { stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled) }
 
     /// SIGTERM to the agent's processes now, SIGKILL to all of them after the grace period.
-    private func stop(_ id: Int64, ending: Store.Ending, event: String) {
+    func stop(_ id: Int64, ending: Store.Ending, event: String) {
         guard var agent = agents[id], agent.stopping == nil else { return }
         agent.stopping = Stopping(ending: ending, signalled: .now, killed: false)
         agents[id] = agent
@@ -333,144 +333,5 @@ actor Scheduler: Service {
         let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1)
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    // MARK: Requests from handlers
-
-    /// An agent made a protocol call.
-    func touch(_ jobID: Int64) {
-        agents[jobID]?.lastSeen = .now
-    }
-
-    /// The job id for an agent token, if that agent is running.
-    func jobID(forToken token: String) -> Int64? {
-        agents.first { $0.value.token == token }?.key
-    }
-
-    /// The running job whose sandbox is the pid namespace `namespace`, or whose agent leads
-    /// the process group `group` (without a sandbox).
-    func jobID(forNamespace namespace: String? = nil, processGroup group: Int32? = nil) -> Int64? {
-        agents.first { entry in
-            (namespace != nil && entry.value.processes.namespace == namespace)
-                || (group != nil && entry.value.processes.leader == group)
-        }?.key
-    }
-
-    /// Whether `pid` belongs to an agent, and so may never make operator calls: any process in
-    /// a pid namespace other than the daemon's (every sandboxed process, wherever a double fork
-    /// or `setsid` took it, and after its job too); one that is gone (its connection outlived
-    /// it) or that runs as the daemon's user and still cannot be inspected; and, without a
-    /// sandbox, a running agent or one of its descendants.
-    func isAgentProcess(_ pid: Int32) -> Bool {
-        switch ProcessTable.lookUpPidNamespace(of: pid) {
-        case .namespace(let namespace):
-            if namespace != ProcessTable.ownPidNamespace { return true }
-        case .gone:
-            return true
-        case .denied:
-            let uids = ProcessTable.uids(of: pid)
-            if uids.isEmpty || uids.contains(getuid()) { return true }
-        }
-        let roots = Set(agents.values.map(\.pid))
-        guard !roots.isEmpty else { return false }
-        var current = pid
-        for _ in 0..<64 {
-            if roots.contains(current) { return true }
-            guard let parent = ProcessTable.parent(of: current), parent > 1 else { return false }
-            current = parent
-        }
-        return false
-    }
-
-    /// Cancels a running job: its process group is stopped and the job ends as cancelled.
-    /// Returns once the agent is gone (or at most after the kill grace and a margin).
-    func cancel(_ id: Int64, reason: String) async -> Bool {
-        if agents[id] == nil {
-            // Claimed but still starting: stop it as soon as it is registered.
-            guard launching.contains(id) else { return false }
-            pendingCancels[id] = reason
-        } else {
-            stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
-        }
-        await withCheckedContinuation { continuation in
-            endWaiters[id, default: []].append(continuation)
-            wakeUp?.yield()
-        }
-        return true
-    }
-
-    /// The agent of `jobID` declared its direction.
-    func directionDeclared(jobID: Int64, name: String) {
-        agents[jobID]?.job.direction = name
-        agents[jobID]?.lastSeen = .now
-    }
-
-    func continueSession() {
-        awaitingOperator = false
-        wakeUp?.yield()
-    }
-
-    /// `mlagentctl stop`: no new launches; with `now`, running jobs are cancelled.
-    func stopSession(now: Bool) async -> [Int64] {
-        stopped = true
-        var cancelled: [Int64] = []
-        if now {
-            for id in agents.keys.sorted() {
-                if await cancel(id, reason: "stopped by operator (stop --now)") { cancelled.append(id) }
-            }
-        }
-        return cancelled
-    }
-
-    func resumeSession() {
-        stopped = false
-        awaitingOperator = false
-        wakeUp?.yield()
-    }
-
-    // MARK: Restart
-
-    /// Finds jobs that were running when the daemon stopped: live agents (found by their token
-    /// in /proc/*/environ, bwrap itself before anything inside its sandbox) are re-adopted; the
-    /// others end as interrupted and are re-queued per `max_attempts`, and whatever is left of
-    /// their sandbox is killed.
-    func reconcile() async {
-        guard let running = try? await core.store.runningJobs(), !running.isEmpty else { return }
-        let live = ProcessTable.processesByToken()
-        for (job, token) in running {
-            let record = job.logPath.flatMap {
-                try? String(contentsOfFile: AgentLauncher.sandboxRecordPath(logPath: $0), encoding: .utf8)
-            }
-            if let token, let carrier = live[token], carrier.outside {
-                let pid = carrier.pid
-                var processes = record.map { AgentProcesses(leader: pid, record: $0) } ?? AgentProcesses(leader: pid)
-                if core.config.sandbox == .bwrap, processes.liveInit == nil { processes = AgentProcesses.discover(leader: pid) }
-                let now = ContinuousClock.now
-                let profile = core.config.agents[job.agent]
-                let elapsed = job.startedAt.map { Date().timeIntervalSince($0) } ?? 0
-                let remaining = max(0, (profile?.timeout.seconds ?? 7200) - elapsed)
-                agents[job.id] = Agent(
-                    job: job, pid: pid, processes: processes, token: token, worktree: job.worktree ?? "",
-                    logPath: job.logPath ?? "", started: now, deadline: now + .seconds(remaining), lastSeen: now, gpu: nil,
-                    adopted: true, stopping: nil, cgroup: Cgroups.adopt(pid: pid, jobID: job.id))
-                _ = try? await core.store.write { context in
-                    try context.appendEvent(
-                        kind: EventKind.agentStarted, jobID: job.id, direction: job.direction,
-                        message: "job \(job.id): agent re-adopted after restart (pid \(pid))",
-                        data: ["pid": .int(Int64(pid)), "adopted": true])
-                }
-                logger.info("re-adopted agent", metadata: ["job.id": "\(job.id)", "pid": "\(pid)"])
-            } else {
-                // The agent itself is gone; whatever it left in its sandbox goes too.
-                if let record { AgentProcesses(leader: nil, record: record).killAll() }
-                if let token, let carrier = live[token], let namespace = ProcessTable.pidNamespace(of: carrier.pid) {
-                    AgentProcesses(leader: nil, namespace: namespace).killAll()
-                }
-                await usage.finish(Self.metered(job))
-                _ = try? await core.store.endJob(id: job.id, ending: .vanished, maxAttempts: core.config.maxAttempts)
-                logger.notice("agent gone after restart", metadata: ["job.id": "\(job.id)"])
-            }
-        }
-        merge.wake()
     }
 }
