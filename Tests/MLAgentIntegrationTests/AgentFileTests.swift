@@ -85,14 +85,12 @@ struct AgentFileTests {
     func puppet(_ daemon: TestDaemon, job: Int64) throws -> (token: String, worktree: String) {
         let client = try daemon.client()
         var path = ""
-        try waitUntil("puppet \(job) to start", timeout: .seconds(30)) {
+        try waitUntil("job \(job) to get a worktree", timeout: .seconds(30)) {
             guard let worktree = try client.show(id: job).worktree else { return false }
             path = worktree + "/.puppet"
-            return FileManager.default.fileExists(atPath: path)
+            return true
         }
-        let fields = try String(contentsOfFile: path, encoding: .utf8).split(separator: " ").map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let fields = try puppetFields(at: path, job: job)
         return (fields[0], fields[1])
     }
 

@@ -49,9 +49,7 @@ struct EvaluationTests {
             worktree = try client.show(id: job).worktree ?? ""
             return !worktree.isEmpty
         }
-        let marker = worktree + "/.puppet"
-        try waitUntil("puppet \(job) to start", timeout: .seconds(30)) { FileManager.default.fileExists(atPath: marker) }
-        let token = try String(contentsOfFile: marker, encoding: .utf8).split(separator: " ")[0]
+        let token = try puppetFields(at: worktree + "/.puppet", job: job)[0]
         let tree = worktree
         return ({ arguments in
             try runCtl(arguments, socket: daemon.socketPath, environment: ["MLAGENT_TOKEN": String(token)], directory: tree)

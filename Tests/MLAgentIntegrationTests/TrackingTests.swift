@@ -124,10 +124,7 @@ struct TrackingTests {
     /// The puppet job's token and worktree, once it runs.
     func puppet(_ daemon: TestDaemon, job: Int64) throws -> (token: String, worktree: String) {
         let path = try worktree(daemon, job: job) + "/.puppet"
-        try waitUntil("puppet \(job) to start", timeout: .seconds(30)) { FileManager.default.fileExists(atPath: path) }
-        let fields = try String(contentsOfFile: path, encoding: .utf8).split(separator: " ").map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let fields = try puppetFields(at: path, job: job)
         return (fields[0], fields[1])
     }
 

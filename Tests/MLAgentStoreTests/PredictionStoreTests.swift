@@ -32,7 +32,7 @@ struct PredictionStoreTests {
                 policy: Self.policy)
         }
         #expect(try await store.publicPredictions(run: run.id) == latest)
-        let stored = try await store.database.writer.read { db in
+        let stored = try store.database.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT rows, format, length(data) AS bytes FROM evaluation_predictions ORDER BY evaluation_id")
         }
         #expect(stored.map { $0["bytes"] as Int } == [56, 56] && stored.allSatisfy { $0["format"] == "f64le" })

@@ -45,10 +45,10 @@ enum SandboxPaths {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: executable, isDirectory: &isDirectory) else {
-            return "the agent's executable \(executable) does not exist"
+            return "the agent's executable \(executable) does not exist; install it there or fix the profile's command"
         }
-        if isDirectory.boolValue { return "the agent's executable \(executable) is a directory" }
-        guard access(executable, X_OK) == 0 else { return "the agent's executable \(executable) is not executable by the daemon's user" }
+        if isDirectory.boolValue { return "the agent's executable \(executable) is a directory; name the program inside it in the profile's command" }
+        guard access(executable, X_OK) == 0 else { return "the agent's executable \(executable) is not executable by the daemon's user; chmod +x it or run it through its interpreter" }
         guard let view else { return nil }
         let hidden = view.hiddenRoots
         for path in [executable, URL(fileURLWithPath: executable).resolvingSymlinksInPath().path] {
@@ -59,9 +59,9 @@ enum SandboxPaths {
         }
         for path in view.roPaths {
             if let root = hidden.first(where: { path == $0 || path.hasPrefix($0 + "/") }) {
-                return "ro_paths entry \(path) lies in \(root), which the sandbox never shows"
+                return "ro_paths entry \(path) lies in \(root), which the sandbox never shows; remove it from ro_paths"
             }
-            if !FileManager.default.fileExists(atPath: path) { return "ro_paths entry \(path) does not exist" }
+            if !FileManager.default.fileExists(atPath: path) { return "ro_paths entry \(path) does not exist; create it or remove it from ro_paths" }
         }
         return nil
     }

@@ -17,6 +17,8 @@ struct SandboxView: Sendable {
     /// The directories every sandbox shows read-only (those that exist; symbolic links such as a
     /// merged-/usr `/bin` stay links).
     static let systemRoots = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"]
+    /// The system directories this machine has (looked up once: they do not come and go).
+    static let presentSystemRoots = systemRoots.filter { FileManager.default.fileExists(atPath: $0) }
     /// Host places outside the system directories that name resolution needs (a resolver's
     /// socket directory, the target of a linked `/etc/resolv.conf`).
     static let resolverPaths = ["/run/systemd/resolve"]
@@ -51,7 +53,7 @@ struct SandboxView: Sendable {
 
     /// The read-only roots shown as they are (system directories and `ro_paths`).
     var shownRoots: [String] {
-        Self.systemRoots.filter { FileManager.default.fileExists(atPath: $0) } + roPaths
+        Self.presentSystemRoots + roPaths
     }
 
     /// The socket path agents use inside this sandbox.

@@ -54,3 +54,14 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The fields of a puppet agent's `.puppet` line (token, worktree, direction), once the whole
+/// line is written: the shell creates the file before it writes to it.
+func puppetFields(at path: String, job: Int64) throws -> [String] {
+    var text = ""
+    try waitUntil("puppet \(job) to start", timeout: .seconds(30)) {
+        text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.hasSuffix("\n")
+    }
+    return text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+}

@@ -26,6 +26,30 @@ final class DemoClone: @unchecked Sendable {
             let copy = (binDirectory as NSString).appendingPathComponent(binary.lastPathComponent)
             try FileManager.default.copyItem(atPath: binary.path, toPath: copy)
             chmod(copy, 0o755)
+            try Self.waitUntilExecutable(copy)
+        }
+    }
+
+    /// Waits until no process holds `path` open for writing: a child forked by another test
+    /// while the copy was written inherits its descriptor until it execs, and exec of the copy
+    /// meanwhile fails with "Text file busy".
+    static func waitUntilExecutable(_ path: String) throws {
+        try waitUntil("\(path) not busy", timeout: .seconds(10), every: .milliseconds(20)) {
+            // Once one exec succeeds no writer is left, and none can appear again.
+            var pid: pid_t = 0
+            var argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("--help"), nil]
+            defer { argv.forEach { free($0) } }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            let status = posix_spawn(&pid, path, &actions, nil, &argv, environ)
+            if status == ETXTBSY { return false }
+            guard status == 0 else { throw TestFailure("cannot run \(path): \(String(cString: strerror(status)))") }
+            var exit: Int32 = 0
+            while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
+            return true
         }
     }
 
