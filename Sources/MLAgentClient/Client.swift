@@ -108,7 +108,8 @@ public final class Client {
         try connection.call(Method.eval, params: EvalParams(run: run, path: path), as: EvalResult.self)
     }
 
-    public func submit(run: Int64, path: String) throws -> EvalResult {
+    /// Submits run `run`: without `path` the daemon replays the run's saved model.
+    public func submit(run: Int64, path: String?) throws -> EvalResult {
         try connection.call(Method.submit, params: EvalParams(run: run, path: path), as: EvalResult.self)
     }
 

@@ -59,7 +59,8 @@ public enum Daemon {
         let artifacts = ArtifactStore(
             root: (config.stateDir as NSString).appendingPathComponent("artifacts"), maxBytes: config.maxArtifactBytes)
         let services = AgentServices(
-            scheduler: scheduler, merge: merge, workspace: workspace, evaluator: evaluator, artifacts: artifacts)
+            scheduler: scheduler, merge: merge, workspace: workspace, evaluator: evaluator, artifacts: artifacts,
+            replayer: ModelReplayer(config: config, limits: scheduler.limits, logger: logger))
 
         let mirror = MLflowMirror(core: core)
         let mlflowServer = config.mlflowServe ? MLflowServer(core: core) : nil

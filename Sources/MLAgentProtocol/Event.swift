@@ -77,6 +77,9 @@ public enum EventKind {
     public static let runArtifact = "run.artifact"
     public static let runEvaluated = "run.evaluated"
     public static let runSubmitted = "run.submitted"
+    /// The daemon replayed a run's saved model for a submission: `data.outcome` is
+    /// `reproduced`, `mismatch` or `unreproducible` (``SubmissionOutcome``).
+    public static let runReplayed = "run.replayed"
     /// A submission whose private score trails its public score by more than `overfit_gap`.
     public static let overfit = "overfit"
     /// MLflow refused a request for good; the mirror set the record aside.

@@ -52,6 +52,9 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
     /// A total the daemon keeps (artifact bytes or files per job, direction or store) would be
     /// exceeded; nothing was stored.
     case limitExceeded = "limit_exceeded"
+    /// The daemon could not replay the run's saved model to score a submission (it failed to
+    /// load or predict, or ran past the scorer's limits); nothing was scored or spent.
+    case unreproducible = "unreproducible"
 
     public var code: Int {
         switch self {
@@ -70,6 +73,7 @@ public enum RPCErrorKind: String, Sendable, CaseIterable {
         case .invalidPredictions: -32012
         case .tooManyConnections: -32013
         case .limitExceeded: -32014
+        case .unreproducible: -32015
         }
     }
 }

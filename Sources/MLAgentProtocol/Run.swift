@@ -158,10 +158,12 @@ public struct RunDetail: Sendable, Codable, Equatable {
     public var metrics: [String: MetricPoint]
     public var artifacts: [ArtifactInfo]
     public var evaluations: [EvalResult]
+    /// Every submission of the run, oldest first: the scored one and any replay that failed.
+    public var submissions: [Submission]
 
     public init(
         run: Run, params: [String: String], tags: [String: String], metrics: [String: MetricPoint],
-        artifacts: [ArtifactInfo], evaluations: [EvalResult]
+        artifacts: [ArtifactInfo], evaluations: [EvalResult], submissions: [Submission] = []
     ) {
         self.run = run
         self.params = params
@@ -169,6 +171,7 @@ public struct RunDetail: Sendable, Codable, Equatable {
         self.metrics = metrics
         self.artifacts = artifacts
         self.evaluations = evaluations
+        self.submissions = submissions
     }
 }
 
@@ -209,6 +212,9 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
     public var gapNote: String?
     /// The best run against the leader's (paired bootstrap on the public rows); nil for the leader.
     public var vsLeader: LeaderComparison?
+    /// How the direction's private score was obtained (the scored submission, else its latest
+    /// replay that failed); nil before any submission.
+    public var submission: Submission?
 
     public init(
         rank: Int, direction: String, branch: String, status: String, jobID: Int64, publicScore: Double?,
@@ -260,6 +266,7 @@ public struct LeaderboardEntry: Sendable, Codable, Equatable {
         case overfitReason = "overfit_reason"
         case gapNote = "gap_note"
         case vsLeader = "vs_leader"
+        case submission
     }
 }
 

@@ -131,10 +131,11 @@ public struct MetricHistory: Sendable, Codable, Equatable {
 
 public struct EvalParams: Sendable, Codable, Equatable {
     public var run: Int64
-    /// An absolute path inside the agent's worktree.
-    public var path: String
+    /// An absolute path inside the agent's worktree. A submission without one asks the daemon
+    /// to replay the run's saved model (`[evaluation] submit = "replay"`).
+    public var path: String?
 
-    public init(run: Int64, path: String) {
+    public init(run: Int64, path: String?) {
         self.run = run
         self.path = path
     }
@@ -163,11 +164,14 @@ public struct EvalResult: Sendable, Codable, Equatable {
     /// the two scores' intervals and the metric's `overfit_gap`), and why it is or is not.
     public var gapThreshold: Double?
     public var overfitReason: String?
+    /// For a submission: how its private predictions were obtained (replayed or the agent's).
+    public var submission: Submission?
 
     public init(
         run: Int64, direction: String, split: String, metric: String, higherIsBetter: Bool, score: Double,
         interval: ScoreInterval?, rows: Int, time: String, publicEvalsLeft: Int, publicScore: Double? = nil,
-        gap: Double? = nil, overfit: Bool? = nil, gapThreshold: Double? = nil, overfitReason: String? = nil
+        gap: Double? = nil, overfit: Bool? = nil, gapThreshold: Double? = nil, overfitReason: String? = nil,
+        submission: Submission? = nil
     ) {
         self.run = run
         self.direction = direction
@@ -184,10 +188,11 @@ public struct EvalResult: Sendable, Codable, Equatable {
         self.overfit = overfit
         self.gapThreshold = gapThreshold
         self.overfitReason = overfitReason
+        self.submission = submission
     }
 
     enum CodingKeys: String, CodingKey {
-        case run, direction, split, metric, score, interval, rows, time, gap, overfit
+        case run, direction, split, metric, score, interval, rows, time, gap, overfit, submission
         case higherIsBetter = "higher_is_better"
         case publicEvalsLeft = "public_evals_left"
         case publicScore = "public_score"

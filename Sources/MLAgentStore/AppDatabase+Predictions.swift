@@ -24,3 +24,33 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// Every submission of a run (``Submission``): how its private predictions were obtained,
+    /// and for a replay how the saved model's public predictions compare with the evaluated
+    /// ones. An `unreproducible` replay scores nothing, so a direction may hold several rows;
+    /// at most one of them (the scored one) is not `unreproducible`.
+    static func registerSubmissionMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v12-submissions") { db in
+            try db.execute(sql: """
+                CREATE TABLE submissions (
+                  id INTEGER PRIMARY KEY,
+                  run_id INTEGER NOT NULL REFERENCES runs(id),
+                  direction TEXT NOT NULL,
+                  outcome TEXT NOT NULL CHECK (outcome IN ('reproduced', 'mismatch', 'unreproducible', 'agent-predicted')),
+                  replayed_public_score REAL,
+                  reported_public_score REAL,
+                  max_abs_difference REAL,
+                  differing_rows INTEGER,
+                  seconds REAL,
+                  reason TEXT,
+                  log TEXT,
+                  created_at DATETIME NOT NULL);
+                CREATE INDEX submissions_direction ON submissions(direction, id);
+                CREATE INDEX submissions_run ON submissions(run_id, id);
+                CREATE TRIGGER submissions_mirror AFTER INSERT ON submissions
+                BEGIN UPDATE runs SET version = version + 1 WHERE id = NEW.run_id; END;
+                """)
+        }
+    }
+}

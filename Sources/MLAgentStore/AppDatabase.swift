@@ -327,6 +327,7 @@ public struct AppDatabase: Sendable {
             }
         }
         registerPredictionMigrations(&migrator)
+        registerSubmissionMigrations(&migrator)
         return migrator
     }
 }

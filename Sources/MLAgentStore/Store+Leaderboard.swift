@@ -10,6 +10,7 @@ extension Store {
             let directions = try DirectionRecord.order(Column("started_at")).fetchAll(db)
             let runs = try RunRecord.order(Column("id")).fetchAll(db)
             let byDirection = Dictionary(grouping: runs, by: \.direction)
+            let submissions = try Self.directionSubmissions(in: db)
             var entries: [LeaderboardEntry] = []
             for direction in directions {
                 let own = byDirection[direction.name] ?? []
@@ -35,6 +36,10 @@ extension Store {
                 if direction.status == "completed", submitted == nil { flags.append("no_submission") }
                 if evals >= policy.publicEvalBudget { flags.append("budget_exhausted") }
                 if direction.status == "failed" || direction.status == "abandoned" { flags.append(direction.status) }
+                // The saved model does not stand behind the private score, or could not be replayed.
+                if let outcome = submissions[direction.name]?.outcome, [.mismatch, .unreproducible].contains(outcome) {
+                    flags.append(outcome.rawValue)
+                }
                 entries.append(
                     LeaderboardEntry(
                         rank: 0, direction: direction.name, branch: direction.branch, status: direction.status,
@@ -46,6 +51,7 @@ extension Store {
                         flags: flags, rationale: direction.rationale, startedAt: Timestamp.format(direction.started_at),
                         finishedAt: direction.finished_at.map(Timestamp.format), gapThreshold: direction.gap_threshold,
                         overfitReason: direction.overfit ? reason : nil, gapNote: submitted == nil ? nil : reason))
+                entries[entries.count - 1].submission = submissions[direction.name]
             }
             entries.sort { a, b in
                 switch (a.publicScore, b.publicScore) {

@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import GRDB
-public import MLAgentProtocol
+import MLAgentProtocol
 
 /// The predictions of public evaluations, kept as values (`evaluation_predictions`, see
 /// ``AppDatabase/registerPredictionMigrations(_:)``).

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 import GRDB
 import GRDBSQLite
-public import MLAgentProtocol
+import MLAgentProtocol
 
 /// Which job may touch which run: a token reaches only the runs of its own direction.
 extension Store {

@@ -54,7 +54,7 @@ extension Store {
         }
         let artifacts = try ArtifactRecord.filter(Column("run_id") == id).order(Column("name")).fetchAll(db).map(\.info)
         let left = max(0, policy.publicEvalBudget - (try publicEvalsUsed(direction: run.direction, in: db)))
-        let evaluations = try EvaluationRecord.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { record in
+        var evaluations = try EvaluationRecord.filter(Column("run_id") == id).order(Column("id")).fetchAll(db).map { record in
             var result = EvalResult(
                 run: id, direction: record.direction, split: record.split, metric: record.metric,
                 higherIsBetter: policy.higherIsBetter, score: record.score,
@@ -75,8 +75,13 @@ extension Store {
             }
             return result
         }
+        let submissions = try Self.submissions(sql: "WHERE run_id = ? ORDER BY id", arguments: [id], in: db)
+        for index in evaluations.indices where evaluations[index].split == "private" {
+            evaluations[index].submission = submissions.last { $0.outcome != .unreproducible }
+        }
         return RunDetail(
-            run: run.run, params: params, tags: tags, metrics: metrics, artifacts: artifacts, evaluations: evaluations)
+            run: run.run, params: params, tags: tags, metrics: metrics, artifacts: artifacts, evaluations: evaluations,
+            submissions: submissions)
     }
 
     /// A page of a run's metric history in arrival order.

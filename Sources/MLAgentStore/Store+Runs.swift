@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 import GRDBSQLite
 public import MLAgentProtocol
@@ -173,7 +173,7 @@ extension Store {
             let record = ArtifactRecord(
                 run_id: runID, name: name, is_directory: isDirectory, files: files, bytes: bytes, created_at: context.now)
             try record.insert(db)
-            if name == "model" || name.hasPrefix("model/") {
+            if name == "model" {
                 try db.execute(sql: "UPDATE runs SET has_model = 1 WHERE id = ?", arguments: [runID])
             }
             try context.appendEvent(
@@ -327,7 +327,7 @@ extension Store {
     /// `public_val_score` or `private_val_score`) and an event, all in one transaction.
     public func recordEvaluation(
         jobID: Int64, run runID: Int64, split: EvaluationCheck, score: Double, interval: ScoreInterval?, rows: Int,
-        predictions: [Double]? = nil, policy: EvaluationPolicy
+        predictions: [Double]? = nil, submission: Submission? = nil, policy: EvaluationPolicy
     ) async throws -> EvalResult {
         // The evaluator refuses overflowing scores with the reason; this keeps any other caller
         // from reaching SQLite's NOT NULL with one.
@@ -397,9 +397,12 @@ extension Store {
             }
             if let publicScore = run.public_score { data["public_score"] = .double(publicScore) }
             let gapText = result.gap.map { ", gap \(Self.format($0))" } ?? ""
+            let how = try Self.recordSubmission(submission, run: run, context: context)
+            result.submission = submission
+            if let submission { data["submission"] = .string(submission.outcome.rawValue) }
             try context.appendEvent(
                 kind: EventKind.runSubmitted, jobID: jobID, direction: run.direction,
-                message: "run \(runID) submitted: private \(policy.metric) \(shown)\(gapText)", data: data)
+                message: "run \(runID) submitted: private \(policy.metric) \(shown)\(gapText)\(how)", data: data)
             if overfit, let verdict {
                 data["reason"] = .string(verdict.reason)
                 try context.appendEvent(

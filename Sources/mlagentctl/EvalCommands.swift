@@ -32,24 +32,49 @@ struct EvalCommand: ParsableCommand {
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "(agent) Score predictions on the private split: once per direction, for a finished run with a model.")
+        abstract: "(agent) Score the private split: once per direction, for a finished run with a model.",
+        discussion: """
+            By default the daemon replays the run's saved model (the MLflow model uploaded with \
+            run artifact RUN DIR --as model) in a sandbox, scores the private split from its predictions \
+            and checks that it reproduces the public predictions the run was evaluated with: the outcome is \
+            reproduced, or mismatch (scored, with the replayed public score beside the reported one). A \
+            model that cannot be loaded or predict is unreproducible: nothing is spent. Where the daemon \
+            is configured with [evaluation] submit = "predictions", give the private predictions CSV (one \
+            row per row of data/val_private_X.csv); such submissions are marked agent-predicted.
+            """)
 
     @Argument(help: ArgumentHelp("The run id.", valueName: "run"))
     var runID: Int64
 
-    @Argument(help: "The private predictions CSV (one row per row of data/val_private_X.csv).")
-    var predictions: String
+    @Argument(help: "The private predictions CSV, only where the daemon takes predictions ([evaluation] submit = \"predictions\").")
+    var predictions: String?
 
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let result = try options.withClient(timeout: .seconds(300)) { try $0.submit(run: runID, path: absolutePath(predictions)) }
+        // A replay loads the model and predicts both splits within the daemon's replay_timeout.
+        let result = try options.withClient(timeout: .seconds(6 * 3600)) {
+            try $0.submit(run: runID, path: predictions.map(absolutePath))
+        }
         if options.json { return try options.printJSON(result) }
         var line = "run \(runID): private \(result.metric) \(Output.score(result.score))\(Output.interval(result.interval))"
         if let publicScore = result.publicScore { line += ", public \(Output.score(publicScore))" }
         if let gap = result.gap { line += ", gap \(String(format: "%+.4f", gap))" }
         Output.line(line)
+        if let submission = result.submission { Output.line(SubmitCommand.describe(submission)) }
         if let reason = result.overfitReason { Output.line("\(result.overfit == true ? "overfit" : "not flagged"): \(reason)") }
+    }
+
+    static func describe(_ submission: Submission) -> String {
+        switch submission.outcome {
+        case .reproduced:
+            let seconds = submission.seconds.map { String(format: " in %.1f s", $0) } ?? ""
+            return "reproduced: the daemon replayed the saved model\(seconds); its public predictions equal the evaluated ones (largest difference \(String(format: "%.1e", submission.maxAbsDifference ?? 0)))"
+        case .mismatch:
+            return "mismatch: the saved model's public predictions differ from the evaluated ones in \(submission.differingRows ?? 0) rows (largest difference \(String(format: "%.3g", submission.maxAbsDifference ?? .nan))); replayed public \(Output.score(submission.replayedPublicScore)) vs reported \(Output.score(submission.reportedPublicScore)); the private score is the saved model's"
+        case .agentPredicted: return "agent-predicted: scored from your predictions file, not replayed"
+        case .unreproducible: return "unreproducible: \(submission.reason ?? "")"
+        }
     }
 }
 
@@ -69,12 +94,13 @@ struct LeaderboardCommand: ParsableCommand {
         if board.directions.isEmpty { return Output.line("no directions yet") }
         Output.line(
             Output.table(
-                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "VS LEADER (95% CI)", "PRIVATE", "GAP", "RUNS", "BEST", "COST", "FLAGS"],
+                ["#", "DIRECTION", "STATUS", "PUBLIC", "95% CI", "VS LEADER (95% CI)", "PRIVATE", "SUBMISSION", "GAP", "RUNS", "BEST", "COST", "FLAGS"],
                 board.directions.map { entry in
                     [
                         String(entry.rank), entry.direction, entry.status, Output.score(entry.publicScore),
                         entry.publicInterval.map { "\(Output.score($0.low))–\(Output.score($0.high))" } ?? "-",
-                        LeaderColumn.cell(entry, rank: entry.rank), Output.score(entry.privateScore), entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
+                        LeaderColumn.cell(entry, rank: entry.rank), Output.score(entry.privateScore),
+                        entry.submission?.outcome.rawValue ?? "-", entry.gap.map { String(format: "%+.4f", $0) } ?? "-",
                         entry.failedRuns > 0 ? "\(entry.runs) (\(entry.failedRuns) failed)" : String(entry.runs),
                         entry.bestRun.map(String.init) ?? "-", UsageOutput.cost(usage?.usage(ofDirection: entry.direction)),
                         entry.flags.isEmpty ? "-" : entry.flags.joined(separator: ","),

@@ -28,6 +28,7 @@ struct AgentFileTests {
             [evaluation]
             public_eval_budget = 1000
             bootstrap_samples = 0
+            \(TestModel.predictionsSubmit)
             [agents.puppet]
             command = ["sh", "@DIR@/agents/puppet.sh"]
             [agents.racer]
@@ -196,6 +197,7 @@ struct AgentFileTests {
 
         // A clean direction lands on main.
         try manager.removeItem(atPath: worktree + "/bundle/sub/git~1")
+        try TestModel.write(into: worktree + "/bundle")
         let model = try ctl("run", "artifact", run, "bundle", "--as", "model")
         #expect(model.status == 0, "\(model.stderr)")
         #expect(try ctl("eval", run, "good.csv").status == 0)

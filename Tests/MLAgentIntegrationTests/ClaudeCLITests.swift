@@ -158,6 +158,10 @@ struct ClaudeCLITests {
         #expect(file.contains("- Best run: \(runID) `\(ClaudeSession.runName)`, public \(four(publicScore))"), "\(file)")
         #expect(file.contains("- Submitted run: \(runID), public \(four(publicScore)), private \(four(privateScore))"), "\(file)")
         #expect(file.contains("Run \(runID) (gbm-5) scored \(publicScore) public and \(privateScore) private"), "\(file)")
+        // submit_private without a path: the daemon replayed the saved MLflow model, which
+        // reproduced the predictions the run was evaluated with.
+        #expect(detail.submissions.map(\.outcome) == [.reproduced], "\(detail.submissions)")
+        #expect(file.contains("- Private predictions: reproduced: the daemon replayed the saved model"), "\(file)")
         #expect(file.contains("whose learnings say: Linear models are a floor (run 1)."), "\(file)")
         let tokenCounts = [usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens].map(USD.tokens)
         #expect(file.contains("- Cost: \(USD.format(reported)) (as reported by the agent's CLI)\n"), "\(file)")
@@ -178,7 +182,7 @@ struct ClaudeCLITests {
         let run = try JSONSerialization.jsonObject(with: Data(try daemon.git("show", "\(record)/run.json").output.utf8)) as? [String: Any]
         #expect(run?["status"] as? String == "finished" && run?["has_model"] as? Bool == true, "\(run ?? [:])")
         let landed = try daemon.git("rev-parse", "\(record)/artifacts/model")
-        let saved = try daemon.git("rev-parse", "exp/\(ClaudeSession.direction):models/model.joblib")
+        let saved = try daemon.git("rev-parse", "exp/\(ClaudeSession.direction):models/model")
         #expect(landed.status == 0 && landed.output == saved.output, "\(landed.output) \(saved.output)")
         #expect(try daemon.git("show", "exp/\(ClaudeSession.direction):train.py").output == ClaudeSession.trainScript, "what Write wrote")
 

@@ -57,13 +57,13 @@ enum ClaudeSession {
            "usage": {"input_tokens": 150, "output_tokens": 120, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 2800}},
           {"content": [{"tool": "mcp__mlagent__log_metrics", "input": {"run": "{{result:run|json:id}}", "metrics": [{"key": "train_auc", "value": "{{result:train|json:train_auc}}", "step": 5}]}}],
            "usage": {"input_tokens": 100, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3000}},
-          {"content": [{"tool": "mcp__mlagent__log_artifact", "input": {"run": "{{result:run|json:id}}", "path": "models/model.joblib", "name": "model"}}],
+          {"content": [{"tool": "mcp__mlagent__log_artifact", "input": {"run": "{{result:run|json:id}}", "path": "models/model", "name": "model"}}],
            "usage": {"input_tokens": 100, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3100}},
           {"content": [{"tool": "mcp__mlagent__evaluate_public", "as": "public", "input": {"run": "{{result:run|json:id}}", "path": "preds/public.csv"}}],
            "usage": {"input_tokens": 100, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3200}},
           {"content": [{"tool": "mcp__mlagent__end_run", "input": {"run": "{{result:run|json:id}}", "analysis": "public roc_auc {{result:public|json:score}} (95% interval from {{result:public|json:interval.low}}); the training loss fell at every one of the 5 steps"}}],
            "usage": {"input_tokens": 100, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3300}},
-          {"content": [{"tool": "mcp__mlagent__submit_private", "as": "private", "input": {"run": "{{result:run|json:id}}", "path": "preds/private.csv"}}],
+          {"content": [{"tool": "mcp__mlagent__submit_private", "as": "private", "input": {"run": "{{result:run|json:id}}"}}],
            "usage": {"input_tokens": 100, "output_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3400}},
           {"content": [{"tool": "mcp__mlagent__finish_direction", "input": {"learnings": "Run {{result:run|json:id}} (gbm-5) scored {{result:public|json:score}} public and {{result:private|json:score}} private: boosting beats the linear floor."}}],
            "usage": {"input_tokens": 100, "output_tokens": 60, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3500}},
@@ -72,8 +72,8 @@ enum ClaudeSession {
         ]}
         """#
 
-    /// What the Write tool writes: scikit-learn on the test's dataset, the model saved with
-    /// joblib and loaded back for both splits' predictions, the training curve printed as JSON.
+    /// What the Write tool writes: scikit-learn on the test's dataset, the model saved as an
+    /// MLflow model and loaded back for both splits' predictions, the training curve printed as JSON.
     static let trainScript = #"""
         """Gradient-boosted stumps on data/train.csv; the saved model predicts both validation splits."""
         import csv
@@ -82,7 +82,9 @@ enum ClaudeSession {
         import warnings
 
         warnings.filterwarnings("ignore")
-        import joblib
+        os.environ["MLFLOW_DISABLE_AGENT_HINT"] = "1"
+        os.environ["MLFLOW_LOGGING_LEVEL"] = "ERROR"
+        import mlflow.sklearn
         import numpy as np
         from sklearn.ensemble import GradientBoostingClassifier
         from sklearn.metrics import log_loss, roc_auc_score
@@ -102,8 +104,8 @@ enum ClaudeSession {
         curve = [{"key": "train_log_loss", "value": round(float(log_loss(y, p[:, 1])), 6), "step": step}
                  for step, p in enumerate(model.staged_predict_proba(X), start=1)]
         os.makedirs("models", exist_ok=True)
-        joblib.dump(model, "models/model.joblib")
-        model = joblib.load("models/model.joblib")
+        mlflow.sklearn.save_model(model, "models/model", serialization_format="cloudpickle", pyfunc_predict_fn="predict_proba", pip_requirements=["scikit-learn"])
+        model = mlflow.sklearn.load_model("models/model")
         os.makedirs("preds", exist_ok=True)
         for split in ("public", "private"):
             _, rows = load("data/val_%s_X.csv" % split)

@@ -19,6 +19,7 @@ struct EvaluationTests {
             default_agent = "puppet"
             kill_grace = "2s"
             [evaluation]
+            \(TestModel.predictionsSubmit)
             metric = "\(metric)"
             bootstrap_samples = 500
             [agents.puppet]
@@ -148,6 +149,7 @@ struct EvaluationTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             try FileManager.default.createDirectory(atPath: worktree + "/model", withIntermediateDirectories: true)
             try "w".write(toFile: worktree + "/model/w.bin", atomically: true, encoding: .utf8)
+            try TestModel.write(into: worktree + "/model")
             #expect(try ctl(["run", "artifact", run, "model", "--as", "model"]).status == 0)
             try Self.csv(Self.predictions(targets, scale: 1)).write(toFile: worktree + "/pub.csv", atomically: true, encoding: .utf8)
             let scored = try ctl(["eval", run, "pub.csv", "--json"])

@@ -25,6 +25,7 @@ struct MCPTests {
             kill_grace = "2s"
             [evaluation]
             bootstrap_samples = 100
+            \(TestModel.predictionsSubmit)
             [agents.seed]
             command = ["sh", "{agents_dir}/seed.sh"]
             [agents.mcp]

@@ -166,6 +166,7 @@ struct MLflowTests {
               mlagentctl run log "$R" --file m$n.jsonl
               mlagentctl run log "$R" --metric "fit_seconds=$n.5" --tag "family=wave$n"
               mkdir -p model$n && echo "weights $n" > model$n/w.bin && echo "{}" > model$n/meta.json
+              \(TestModel.shell("model$n"))
               mlagentctl run artifact "$R" model$n --as model
               printf 'p\\n0.1\\n0.9\\n0.2\\n0.8\\n' > pub.csv
               mlagentctl eval "$R" pub.csv
@@ -234,7 +235,7 @@ struct MLflowTests {
             let listing = try JSONSerialization.jsonObject(
                 with: try server.get("/api/2.0/mlflow/artifacts/list?run_id=\(id)&path=model")) as? [String: Any] ?? [:]
             let files = Set((listing["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String })
-            #expect(files == ["model/w.bin", "model/meta.json"], "artifacts of run \(run.id): \(files)")
+            #expect(files == ["model/w.bin", "model/meta.json", "model/MLmodel"], "artifacts of run \(run.id): \(files)")
         }
     }
 

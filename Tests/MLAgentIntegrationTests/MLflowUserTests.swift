@@ -21,6 +21,8 @@ struct MLflowUserTests {
                 prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
                 [scheduler]
                 default_agent = "researcher"
+                [evaluation]
+                \(TestModel.predictionsSubmit)
                 [mlflow]
                 tracking_uri = "\(uri)"
                 [agents.researcher]
@@ -46,6 +48,7 @@ struct MLflowUserTests {
               '{"key":"repeat","value":1.5,"step":2,"timestamp":1700000000000}' > m.jsonl
             mlagentctl run log "$R1" --file m.jsonl
             mkdir -p model && echo "weights" > model/w.bin
+            \(TestModel.shell("model"))
             mlagentctl run artifact "$R1" model --as model
             printf 'p\\n0.1\\n0.9\\n0.2\\n0.8\\n' > pub.csv
             mlagentctl eval "$R1" pub.csv

@@ -36,11 +36,11 @@ struct MiniSWEAgentTests {
     }
 
     /// Trains a logistic regression step by step (warm starts), logs its curves, saves the model
-    /// and predicts both validation splits from the saved file.
+    /// as an MLflow model and predicts both validation splits from the saved one.
     static let trainScript = #"""
         import json, os, sys, warnings
         warnings.simplefilter("ignore")
-        import joblib
+        import mlflow.sklearn
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import log_loss
@@ -56,9 +56,8 @@ struct MiniSWEAgentTests {
                 for key, rows in (("train_loss", fit), ("holdout_loss", hold)):
                     loss = log_loss(y[rows], model.predict_proba(X[rows])[:, 1], labels=[0, 1])
                     curves.write(json.dumps({"key": key, "value": loss, "step": step}) + "\n")
-        os.makedirs(f"models/run-{run}", exist_ok=True)
-        joblib.dump(model, f"models/run-{run}/model.joblib")
-        saved = joblib.load(f"models/run-{run}/model.joblib")
+        mlflow.sklearn.save_model(model, f"models/run-{run}", serialization_format="cloudpickle", pyfunc_predict_fn="predict_proba", pip_requirements=["scikit-learn"])
+        saved = mlflow.sklearn.load_model(f"models/run-{run}")
         os.makedirs("preds", exist_ok=True)
         for split in ("public", "private"):
             features = pd.read_csv(f"data/val_{split}_X.csv").to_numpy()
@@ -86,7 +85,7 @@ struct MiniSWEAgentTests {
             Turn(text: "Score the public split.", command: "mlagentctl eval \(run) preds/public.csv", input: 4300, output: 70),
             Turn(text: "End the run with what the score said.",
                  command: "mlagentctl run end \(run) --analysis 'five warm-started steps; {{result:5}}'", input: 4800, output: 90),
-            Turn(text: "Submit once.", command: "mlagentctl submit \(run) preds/private.csv", input: 5200, output: 80),
+            Turn(text: "Submit once: the daemon replays the saved model.", command: "mlagentctl submit \(run)", input: 5200, output: 80),
             Turn(text: "Write the learnings and finish.",
                  command: "printf '### What worked\\nRun %s. Public: %s\\nPrivate: %s\\n' '\(run)' '{{result:5}}' '{{result:7}}' > learnings.md && mlagentctl direction finish --learnings learnings.md",
                  input: 5700, output: 150),
@@ -234,6 +233,10 @@ struct MiniSWEAgentTests {
         let privateScore = Self.pairAUC(Self.privateTargets, predictions("preds/private.csv"))
         #expect(abs((run.publicScore ?? -1) - publicScore) < 1e-12)
         #expect(abs((run.privateScore ?? -1) - privateScore) < 1e-12)
+        // The private score came from the daemon's replay of the saved model, which reproduced
+        // the public predictions the script made.
+        #expect(detail.submissions.map(\.outcome) == [.reproduced], "\(detail.submissions)")
+        #expect(observations[7].contains("reproduced: the daemon replayed the saved model"), "\(observations[7])")
         #expect(observations[5].hasPrefix("run \(run.id): public roc_auc \(String(format: "%.4f", publicScore))"), "\(observations[5])")
 
         // main holds the completed direction with its run, scores and learnings.
@@ -245,7 +248,7 @@ struct MiniSWEAgentTests {
         #expect(file.contains("- Best run: \(run.id) `logreg-c1`, public \(String(format: "%.4f", publicScore))"), "\(file)")
         #expect(file.contains("- Submitted run: \(run.id), public \(String(format: "%.4f", publicScore)), private \(String(format: "%.4f", privateScore))"), "\(file)")
         #expect(file.contains("Run \(run.id). Public: \(observations[5])\nPrivate: \(observations[7])"), "\(file)")
-        #expect(try daemon.git("cat-file", "-e", "main:mlruns/\(Self.direction)/\(run.id)/artifacts/model/model.joblib").status == 0)
+        #expect(try daemon.git("cat-file", "-e", "main:mlruns/\(Self.direction)/\(run.id)/artifacts/model/MLmodel").status == 0)
 
         // Usage: mini-swe-agent printed its running cost to the cent and no token counts; its
         // trajectory, in the job's home (never on the branch), holds the script's tokens and

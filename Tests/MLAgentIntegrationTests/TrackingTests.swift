@@ -44,6 +44,7 @@ struct TrackingTests {
             [evaluation]
             overfit_gap = 0.05
             bootstrap_samples = 200
+            \(TestModel.predictionsSubmit)
             \(evaluation)
             [agents.tracker]
             command = ["sh", "@DIR@/agents/tracker.sh"]
@@ -74,6 +75,7 @@ struct TrackingTests {
             mlagentctl run log "$R1" --file curve.jsonl
             mlagentctl run log "$R1" --metric cv_auc=0.71 --metric fit_seconds=1.5 --tag note=first --param seed=7
             mkdir -p model && echo "weights" > model/model.bin && echo '{"family": "hgb"}' > model/meta.json
+            \(TestModel.shell("model"))
             mlagentctl run artifact "$R1" model --as model
             printf '\(Self.csv(Self.publicPredictions).replacingOccurrences(of: "\n", with: "\\n"))' > public.csv
             mlagentctl eval "$R1" public.csv --json > eval.json
@@ -161,7 +163,7 @@ struct TrackingTests {
         #expect(detail.metrics["cv_auc"]?.value == 0.71)
         #expect(detail.metrics["public_val_score"]?.value == first.publicScore)
         #expect(detail.metrics["private_val_score"]?.value == first.privateScore)
-        #expect(detail.artifacts.map(\.name) == ["model"] && detail.artifacts[0].files == 2)
+        #expect(detail.artifacts.map(\.name) == ["model"] && detail.artifacts[0].files == 3)
         #expect(first.metricPoints == 100 + 2 + 2)
         let history = try client.metricHistory(MetricHistoryParams(run: first.id, key: "val_loss"))
         #expect(history.points.map(\.step) == Array(0..<50))
@@ -174,6 +176,8 @@ struct TrackingTests {
         let gap = expectedPublic - expectedPrivate
         #expect(abs((entry.gap ?? 0) - gap) < 1e-12)
         #expect(entry.flags.contains("overfit") == (gap > 0.05))
+        // [evaluation] submit = "predictions": the agent's own file, marked as such.
+        #expect(entry.submission?.outcome == .agentPredicted && detail.submissions.map(\.outcome) == [.agentPredicted])
         let summary = try daemon.ctl("summary")
         #expect(summary.status == 0)
         #expect(summary.stdout.contains("Overall best: hgb-shallow (branch exp/hgb-shallow), run \(first.id)"), "\(summary.stdout)")
@@ -189,6 +193,7 @@ struct TrackingTests {
         #expect(file.contains("- Best run: \(first.id) `hgb-depth3`, public \(String(format: "%.4f", expectedPublic))"), "\(file)")
         #expect(file.contains("private \(String(format: "%.4f", expectedPrivate))"))
         #expect(file.contains("- Runs: 2 (1 failed)"))
+        #expect(file.contains("- Private predictions: agent-predicted: scored from the agent's own predictions file"), "\(file)")
         #expect(file.contains("Depth 3 (run \(first.id))"))
         let runJSON = try daemon.git("show", "main:mlruns/hgb-shallow/\(first.id)/run.json").output
         let record = try #require(try JSONSerialization.jsonObject(with: Data(runJSON.utf8)) as? [String: Any])
@@ -272,8 +277,15 @@ struct TrackingTests {
         refused(try ctl("run", "artifact", id, "model", "--as", "model"), "symbolic link")
         unlink(worktree + "/model/link")
         refused(try ctl("run", "artifact", id, "model", "--as", "../escape"), "artifact name")
+        // The model contract: an MLflow model directory, explained when it is not one.
+        refused(try ctl("run", "artifact", id, "model", "--as", "model"), "model has no MLmodel file")
+        refused(try ctl("run", "artifact", id, "model/w.bin", "--as", "model"), "is a file, not a directory")
+        refused(try ctl("run", "artifact", id, "model", "--as", "model/weights"), "uploaded whole under the name model")
+        try write("model/MLmodel", "flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
+        refused(try ctl("run", "artifact", id, "model", "--as", "model"), "names only the flavours sklearn, not python_function")
+        try TestModel.write(into: worktree + "/model")
         #expect(try ctl("run", "artifact", id, "model", "--as", "model").status == 0)
-        refused(try ctl("run", "artifact", id, "short.csv", "--as", "model"), "already has an artifact")
+        refused(try ctl("run", "artifact", id, "model", "--as", "model"), "already has an artifact")
 
         // Submit: only finished runs, once per direction; finish needs the submit.
         try write("good.csv", Self.csv(Self.publicPredictions))

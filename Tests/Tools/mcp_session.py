@@ -57,6 +57,8 @@ async def session_body(session):
     os.makedirs("model", exist_ok=True)
     with open("model/forest.bin", "w") as f:
         f.write("trees\n")
+    with open("model/MLmodel", "w") as f:  # the model contract: an MLflow model directory
+        f.write("flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n")
     await call("log_artifact", run=run, path="model", name="model")
     with open("public.csv", "w") as f:
         f.write(csv(PUBLIC))

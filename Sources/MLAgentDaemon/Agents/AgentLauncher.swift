@@ -280,6 +280,7 @@ struct AgentLauncher: Sendable {
             "{public_eval_budget}": String(config.publicEvalBudget),
             "{time_budget}": DurationText.format(launch.profile.timeout),
             "{mlagentctl}": (agentBinDirectory as NSString).appendingPathComponent("mlagentctl"),
+            "{submit_steps}": SubmitSteps.text(config.submitMode, predictions: config.metric.predictionDescription),
         ]
         return Placeholders.fill(text, values)
     }

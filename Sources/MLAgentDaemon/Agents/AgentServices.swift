@@ -5,4 +5,5 @@ struct AgentServices: Sendable {
     let workspace: Workspace
     let evaluator: Evaluator
     let artifacts: ArtifactStore
+    let replayer: ModelReplayer
 }

@@ -76,7 +76,7 @@ struct Cgroups: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: mount)) ?? [] where name.hasPrefix("mlagent-") {
             guard let pid = Int32(name.dropFirst(8)), kill(pid, 0) != 0, errno == ESRCH else { continue }
             let base = "\(mount)/\(name)"
-            for child in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where child.hasPrefix("job-") {
+            for child in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where child.hasPrefix("job-") || child.hasPrefix("replay-") {
                 rmdir("\(base)/\(child)")
             }
             rmdir(base)
@@ -85,7 +85,12 @@ struct Cgroups: Sendable {
 
     /// Creates `job-<id>` with its limits (an existing one, from a crashed attempt, is emptied first).
     func create(jobID: Int64, limits: Limits) throws -> JobCgroup {
-        let cgroup = JobCgroup(kind: kind, dirs: bases.mapValues { "\($0)/job-\(jobID)" })
+        try create(leaf: "job-\(jobID)", limits: limits)
+    }
+
+    /// Creates the cgroup `leaf` (`job-<id>`, `replay-<id>`) with its limits.
+    func create(leaf: String, limits: Limits) throws -> JobCgroup {
+        let cgroup = JobCgroup(kind: kind, dirs: bases.mapValues { "\($0)/\(leaf)" })
         cgroup.kill()
         cgroup.remove()
         for dir in Set(cgroup.dirs.values) where mkdir(dir, 0o755) != 0 {

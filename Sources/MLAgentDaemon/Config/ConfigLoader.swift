@@ -114,8 +114,18 @@ public enum ConfigLoader {
             "metric", "public_eval_budget", "overfit_gap", "bootstrap_samples", "max_artifact_bytes", "land_artifact_bytes",
             "land_direction_artifact_bytes", "max_job_artifact_bytes", "max_job_artifact_files",
             "max_direction_artifact_bytes", "max_direction_artifact_files", "max_store_artifact_bytes",
-            "max_store_artifact_files",
+            "max_store_artifact_files", "submit", "replay_timeout", "replay_max_memory",
         ]) {
+            if let v = try reader.choice(evaluation, "evaluation.submit", DaemonConfig.SubmitMode.allCases.map(\.rawValue)) {
+                config.submitMode = DaemonConfig.SubmitMode(rawValue: v)!
+            }
+            if let v = try reader.duration(evaluation, "evaluation.replay_timeout") { config.replayTimeout = v }
+            if let v = try reader.string(evaluation, "evaluation.replay_max_memory") {
+                guard let bytes = ResourceConfig.parseBytes(v), bytes >= 64 << 20 else {
+                    throw ConfigError("\(source): evaluation.replay_max_memory = \"\(v)\" must be a size of at least 64M, such as \"4G\"")
+                }
+                config.replayMaxMemory = bytes
+            }
             if let v = try reader.int(evaluation, "evaluation.land_direction_artifact_bytes", range: 0...(1 << 50)) {
                 config.landDirectionArtifactBytes = Int64(v)
             }

@@ -69,6 +69,17 @@ public struct DaemonConfig: Sendable, Equatable {
     public var overfitGaps: [EvalMetric: GapFloor] = DaemonConfig.defaultOverfitGaps
     /// Bootstrap resamples behind each score's 95% interval (0: no interval).
     public var bootstrapSamples = 1000
+    /// How the private split is scored: by replaying the run's saved model (`replay`), or from
+    /// the agent's own predictions file (`predictions`, marked `agent-predicted`).
+    public var submitMode: SubmitMode = .replay
+    /// The scorer's limits: wall-clock time and memory for loading the model and predicting
+    /// both splits.
+    public var replayTimeout: Duration = .seconds(600)
+    public var replayMaxMemory: UInt64 = 4 << 30
+
+    public enum SubmitMode: String, Sendable, CaseIterable {
+        case replay, predictions
+    }
     /// Largest artifact (file or directory) an agent may upload.
     public var maxArtifactBytes: Int64 = 1 << 30
     /// Artifacts of a run up to this size are copied into `mlruns/` on main; larger ones stay

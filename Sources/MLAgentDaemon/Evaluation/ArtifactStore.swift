@@ -7,7 +7,8 @@ import MLAgentStore
 /// links and copied through its descriptors in bounded chunks on the copy threads
 /// (`WorktreeFiles`, `BoundedReader`, `ArtifactTreeCopier`); the copy is staged, then renamed
 /// into place, then recorded, so a crash leaves at worst an unrecorded copy that the next
-/// upload of that name replaces.
+/// upload of that name replaces. A `model` is checked against ``ModelContract`` before it is
+/// renamed into place.
 struct ArtifactStore: Sendable {
     let root: String
     let maxBytes: Int64
@@ -82,6 +83,7 @@ struct ArtifactStore: Sendable {
             copied = Copied(isDirectory: false, files: 1, bytes: try reader.copy(source, to: output))
         }
         try control.check(path)
+        if name == ModelContract.artifactName { try ModelContract.check(directory: staging, shownAs: path) }
         let destination = (directory(run: run) as NSString).appendingPathComponent(name)
         try manager.createDirectory(
             atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

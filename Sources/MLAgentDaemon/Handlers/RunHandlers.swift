@@ -55,6 +55,11 @@ struct RunArtifactHandler: RequestHandler {
         let jobID = try context.requireAgent(Self.method)
         let name = params.name ?? (params.path as NSString).lastPathComponent
         if let problem = ArtifactStore.problem(with: name) { throw RunValidation.invalid(problem, field: "name") }
+        if name.hasPrefix(ModelContract.artifactName + "/") {
+            throw RunValidation.invalid(
+                "a run's model is one MLflow model directory uploaded whole under the name model (run artifact RUN DIR --as model), not files under model/",
+                field: "name")
+        }
         try await core.store.checkArtifact(jobID: jobID, run: params.run, name: name)
         let worktree = try await core.store.job(id: jobID).worktree ?? ""
         // The totals of the job, its direction and the store: refused before anything is copied

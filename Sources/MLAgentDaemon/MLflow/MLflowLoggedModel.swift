@@ -59,7 +59,13 @@ struct MLflowLoggedModel: Sendable {
             for (file, path) in files {
                 bytes += (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0
                 try await sync.permanentIsDeadLetter(run: run.id, operation: "logged model upload \(path)") {
-                    try await client.uploadArtifact(at: "\(model.artifactPath)/\(path)", file: file)
+                    if path == MLflowModelFile.name, let text = try? String(contentsOfFile: file, encoding: .utf8) {
+                        let stamped = MLflowModelFile.stamp(
+                            text, artifactURI: "mlflow-artifacts:/\(model.artifactPath)", modelID: model.id, mlflowRunID: mlflowRun)
+                        try await client.upload(Data(stamped.utf8), to: "\(model.artifactPath)/\(path)")
+                    } else {
+                        try await client.uploadArtifact(at: "\(model.artifactPath)/\(path)", file: file)
+                    }
                 }
             }
             if !files.contains(where: { $0.path == MLflowModelFile.name }) {

@@ -3,7 +3,9 @@ import Foundation
 /// The `MLmodel` file that makes a run's `model` artifact an MLflow model directory: MLflow's
 /// layout (`artifact_path`, `flavors`, `model_id`, `run_id`, `utc_time_created`) with one
 /// `mlagent` flavor listing the files as the agent saved them. An artifact that already holds
-/// an `MLmodel` (saved with `mlflow.<flavor>.save_model`) is uploaded unchanged.
+/// an `MLmodel` (saved with `mlflow.<flavor>.save_model`, as the model contract requires) is
+/// uploaded with its logged model's `artifact_path`, `model_id` and `run_id`, as
+/// `mlflow.<flavor>.log_model` writes them, and otherwise unchanged.
 enum MLflowModelFile {
     static let name = "MLmodel"
 
@@ -35,6 +37,19 @@ enum MLflowModelFile {
             "model_size_bytes: \(info.bytes)",
             "run_id: \(quote(info.mlflowRunID))",
             "utc_time_created: \(quote(timestamp(info.created)))",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The agent's `MLmodel` with the logged model's identity in place of its own top-level
+    /// `artifact_path`, `model_id` and `run_id` lines.
+    static func stamp(_ text: String, artifactURI: String, modelID: String, mlflowRunID: String) -> String {
+        let replaced = ["artifact_path:", "model_id:", "run_id:"]
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        lines.removeAll { line in replaced.contains { line.hasPrefix($0) } }
+        lines += [
+            "artifact_path: \(quote(artifactURI))", "model_id: \(quote(modelID))", "run_id: \(quote(mlflowRunID))",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -121,6 +121,7 @@ struct MLflowRunSync: Sendable {
             tags[MLflowTags.runName] = run.name
             tags[MLflowTags.note] = MLflowTags.runNote(directionRationale: context.directionRationale, run: run)
             if let parent { tags[MLflowTags.parentRunID] = parent }
+            for (key, value) in MLflowTags.submission(detail.submissions) { tags[key] = value }
             let cuts = try await sendTags(tags, run: target, label: "run \(id)", dead: id)
             if cuts != pending.cutTags { try await store.mirrorCutTags(uri: uri, run: id, keys: cuts) }
         }

@@ -68,6 +68,17 @@ enum MLflowTags {
         return tags
     }
 
+    /// How the run's private score was obtained (`mlagent.submission`: `reproduced`, `mismatch`,
+    /// `unreproducible` or `agent-predicted`), with the replayed public score of a replay.
+    static func submission(_ submissions: [Submission]) -> [String: String] {
+        guard let last = submissions.last(where: { $0.outcome != .unreproducible }) ?? submissions.last else { return [:] }
+        var tags = ["mlagent.submission": last.outcome.rawValue]
+        if let score = last.replayedPublicScore { tags["mlagent.replayed_public_score"] = String(score) }
+        if let difference = last.maxAbsDifference { tags["mlagent.replay_max_abs_difference"] = String(difference) }
+        if let reason = last.reason { tags["mlagent.replay_failure"] = reason }
+        return tags
+    }
+
     /// The description of a run: the direction's rationale, then the run's own.
     static func runNote(directionRationale: String, run: Run) -> String {
         var text = "**Direction \(run.direction)**: \(directionRationale)\n\n**Run \(run.name)**: \(run.rationale)"

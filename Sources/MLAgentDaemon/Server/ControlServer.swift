@@ -78,7 +78,7 @@ final class ControlServer: Service {
             router.register(RunArtifactHandler(core: core, artifacts: services.artifacts))
             router.register(RunEndHandler(core: core))
             router.register(EvalHandler(core: core, evaluator: services.evaluator))
-            router.register(SubmitHandler(core: core, evaluator: services.evaluator))
+            router.register(SubmitHandler(core: core, services: services))
             router.register(DeclareHandler(core: core, services: services))
             router.register(FinishHandler(core: core, services: services))
             router.register(ExploreHandler(core: core, services: services))

@@ -73,6 +73,7 @@ enum DirectionFile {
                 line += ", gap \(String(format: "%+.4f", gap)) (\(definition): positive means the private score is worse)"
             }
             lines.append(line)
+            if let submission = entry.submission { lines.append("- Private predictions: \(Self.describe(submission))") }
             if entry.flags.contains("overfit") {
                 lines.append("- Flag: overfit. \(sentence(entry.overfitReason ?? "the gap exceeds the overfit threshold"))")
             } else if let note = entry.gapNote {
@@ -80,6 +81,9 @@ enum DirectionFile {
             }
         } else {
             lines.append("- Submitted run: none (the private split was not scored)")
+            if let submission = entry.submission, submission.outcome == .unreproducible {
+                lines.append("- Replay of run \(submission.run): \(Self.describe(submission))")
+            }
         }
         if !results.runs.isEmpty {
             lines += ["", "| Run | Name | Status | Public | Private | Points |", "|---|---|---|---|---|---|"]
@@ -133,7 +137,7 @@ struct RunFile: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case params, tags, metrics, artifacts, evaluations
+        case params, tags, metrics, artifacts, evaluations, submissions
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -146,6 +150,7 @@ struct RunFile: Encodable {
         try container.encode(detail.metrics.mapValues(\.value), forKey: .metrics)
         try container.encode(detail.artifacts.map { Artifact(info: $0, landed: artifactsLanded) }, forKey: .artifacts)
         try container.encode(detail.evaluations, forKey: .evaluations)
+        if !detail.submissions.isEmpty { try container.encode(detail.submissions, forKey: .submissions) }
     }
 
     func render() throws -> String {

@@ -43,7 +43,7 @@ struct DaemonGateway: Sendable {
         var delay = 0.1
         while true {
             do {
-                let client = try Client(socket: socket, timeout: .seconds(300))
+                let client = try Client(socket: socket, timeout: .seconds(3600))
                 client.connection.token = token
                 return client
             } catch let error as ClientError where error.isConnectionLoss {

@@ -27,21 +27,27 @@ enum EvaluationTools {
     }
 
     static let submitPrivate = MCPTool(
-        name: "submit_private", title: "Submit private predictions",
+        name: "submit_private", title: "Submit for the private split",
         description: """
             Score the private validation split, once per direction, for your best finished run that has a model \
-            artifact: predict data/val_private_X.csv with that run's saved model loaded from disk (never \
-            retrained) into a CSV in your worktree (a header, one prediction per row, same order). Returns the \
-            private score with its interval, the run's public score, the gap (positive: private is worse) and \
-            whether the direction is flagged overfit. It does not use the public budget. A second submission \
-            is refused.
+            artifact (an MLflow model directory). Give no path: the daemon replays that saved model itself, \
+            predicts data/val_private_X.csv and checks that it reproduces the public predictions the run was \
+            evaluated with (outcome reproduced, or mismatch). Only where the daemon is configured to take \
+            predictions ([evaluation] submit = "predictions") give path: a CSV in your worktree with a header \
+            and one prediction per row of data/val_private_X.csv. Returns the private score with its interval, \
+            the run's public score, the gap (positive: private is worse), the submission outcome and whether \
+            the direction is flagged overfit. A model that cannot be replayed spends nothing; a second \
+            submission is refused.
             """,
         input: ToolSchema.object(
             [
                 "run": ToolSchema.run("Your chosen finished run with a model artifact."),
-                "path": ToolSchema.string("The private predictions CSV, e.g. preds/12-private.csv.", minLength: 1),
-            ], required: ["run", "path"])
+                "path": ToolSchema.string(
+                    "Only where the daemon takes predictions: the private predictions CSV, e.g. preds/12-private.csv.",
+                    minLength: 1),
+            ], required: ["run"])
     ) { arguments, client in
-        try toolValue(try client.submit(run: try arguments.int64("run"), path: try arguments.path("path")))
+        let path = try arguments.optionalString("path") == nil ? nil : try arguments.path("path")
+        return try toolValue(try client.submit(run: try arguments.int64("run"), path: path))
     }
 }

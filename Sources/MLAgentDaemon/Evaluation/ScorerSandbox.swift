@@ -1,0 +1,78 @@
+import Foundation
+
+/// The sandbox a replayed model runs in: bubblewrap with every namespace of its own (no
+/// network: only a loopback nobody listens on), no capabilities, the system directories and the
+/// configured Python read-only, the model read-only at ``modelPath``, the two feature files
+/// read-only under ``dataPath`` (never the targets, the daemon's state or the rest of the data
+/// directory), the scorer's output directory as the only writable place besides a private
+/// `/tmp`, and no socket of the daemon's.
+struct ScorerSandbox: Sendable {
+    static let root = "/replay"
+    static let modelPath = root + "/model"
+    static let dataPath = root + "/data"
+    static let outPath = root + "/out"
+    static let scriptPath = root + "/" + ReplayScript.fileName
+
+    var config: DaemonConfig
+    /// The stored model directory, the replay's output directory and the script.
+    var model: String
+    var out: String
+    var script: String
+    /// (split name, feature file on the host).
+    var features: [(name: String, path: String)]
+
+    /// The scorer's argv inside the sandbox (or on the host without one).
+    func scorerArgv(mode: String, sandboxed: Bool) -> [String] {
+        let splits = features.map { "\($0.name)=\(sandboxed ? "\(Self.dataPath)/\($0.name)_X.csv" : $0.path)" }
+        return [
+            config.python, "-I", sandboxed ? Self.scriptPath : script, "--model", sandboxed ? Self.modelPath : model,
+            "--out", sandboxed ? Self.outPath : out, "--mode", mode,
+        ] + splits
+    }
+
+    /// The whole command: bwrap's arguments, then the scorer.
+    func argv(mode: String) -> [String] {
+        let (uid, gid) = AgentLauncher.sandboxIDs
+        var arguments = [
+            AgentLauncher.bwrapPath, "--unshare-all", "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
+            "--new-session", "--die-with-parent", "--hostname", "mlagent-replay",
+        ]
+        if AgentLauncher.bwrapDisablesUserns { arguments.append("--disable-userns") }
+        // The agent's view for the system directories, the Python it needs and the hidden state;
+        // none of its worktree, home, socket or mlagentctl.
+        let view = SandboxView(
+            stateDir: config.stateDir, dataDir: config.dataDir, workspaceGitDir: "", socketPath: "", worktree: out,
+            home: out, roPaths: config.sandboxROPaths, needs: SandboxPaths.program(config.python), mlagentctl: "")
+        for root in SandboxView.systemRoots {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: root) {
+                arguments += ["--symlink", target, root]
+            } else if FileManager.default.fileExists(atPath: root) {
+                arguments += ["--ro-bind", root, root]
+            }
+        }
+        for path in config.sandboxROPaths { arguments += ["--ro-bind", path, path] }
+        arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        for path in view.hiddenRoots where view.isShown((path as NSString).deletingLastPathComponent) {
+            arguments += ["--tmpfs", path]
+        }
+        if let repository = AgentLauncher.enclosingGitMetadata(of: config.dataDir), view.isShown(repository) {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory)
+            arguments += isDirectory.boolValue ? ["--tmpfs", repository] : ["--ro-bind", "/dev/null", repository]
+        }
+        for path in view.mountBacks() { arguments += ["--ro-bind", path, path] }
+        arguments += ["--ro-bind", model, Self.modelPath, "--ro-bind", script, Self.scriptPath]
+        for feature in features {
+            arguments += ["--ro-bind", feature.path, "\(Self.dataPath)/\(feature.name)_X.csv"]
+        }
+        arguments += ["--bind", out, Self.outPath, "--remount-ro", "/", "--chdir", Self.outPath]
+        return arguments + ["--"] + scorerArgv(mode: mode, sandboxed: true)
+    }
+
+    /// The scorer's environment: nothing of the daemon's but a plain `PATH` and locale.
+    static let environment: [String: String] = [
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MLFLOW_TRACKING_URI": "file:///tmp/mlruns", "MLFLOW_DISABLE_AGENT_HINT": "1",
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    ]
+}
