@@ -6,7 +6,8 @@ enum LeaderboardTable {
     static func render(_ m: DashboardModel) -> String {
         let entries = m.data.leaderboard.directions
         let columns: [(String, String)] = [("#", "num"), ("Direction", ""), ("Status", ""),
-                                           ("Public \(m.metric) (95% CI)", "num"), ("Private", "num"), ("Gap", "num"),
+                                           ("Public \(m.metric) (95% CI)", "num"), ("vs leader (95% CI)", "num"),
+                                           ("Private", "num"), ("Gap", "num"),
                                            ("Runs (failed)", "num"), ("Best run", ""), ("Cost", "num"), ("Flags", "")]
         var html = "<table id=\"chart-leaderboard\" class=\"lb sortable\">\n<thead><tr>"
         for (title, cls) in columns {
@@ -50,7 +51,14 @@ enum LeaderboardTable {
             publicCell += "<br>" + bar.render()
         }
         html += cell(publicCell, sort: num(e.publicScore), cls: "num")
-        html += cell(m.score(e.privateScore), sort: num(e.privateScore), cls: "num")
+        html += versusLeader(e, m)
+        // Where the private score came from: the daemon's replay of the saved model, or the agent.
+        var privateCell = m.score(e.privateScore)
+        if let submission = e.submission {
+            let outcome = HTML.escape(submission.outcome.rawValue)
+            privateCell += "<br><span class=\"badge f-\(outcome)\" title=\"\(HTML.escape(submission.summary))\">\(outcome)</span>"
+        }
+        html += cell(privateCell, sort: num(e.privateScore), cls: "num")
         let overfit = m.isOverfit(e)
         let gap = finiteValue(e.gap).map { Fmt.signed($0, m.scoreDecimals) } ?? "—"
         html += cell(overfit ? "<span class=\"bad\">\(gap)</span>" : gap, sort: num(e.gap), cls: "num")
@@ -72,5 +80,20 @@ enum LeaderboardTable {
         }
         html += cell(badges.joined(separator: " ") + why, sort: flags.joined(separator: ","))
         return html + "</tr>\n"
+    }
+
+    /// The best run against the leader's on the same public rows (paired bootstrap), "≈" where
+    /// the interval includes 0.
+    private static func versusLeader(_ e: LeaderboardEntry, _ m: DashboardModel) -> String {
+        guard let versus = e.vsLeader, let difference = finiteValue(versus.difference) else {
+            let text = e.rank == 1 && e.publicScore != nil ? "leader" : "—"
+            return "<td class=\"num\" data-v=\"\(e.rank == 1 ? "0" : "")\">\(text)</td>"
+        }
+        var text = (versus.distinguishable ? "" : "≈ ") + Fmt.signed(difference, m.scoreDecimals)
+        if let interval = versus.interval, let low = finiteValue(interval.low), let high = finiteValue(interval.high) {
+            text += " <span class=\"ci\">[\(Fmt.signed(low, m.scoreDecimals)), \(Fmt.signed(high, m.scoreDecimals))]</span>"
+        }
+        let title = versus.distinguishable ? "distinguishable from the leader" : "indistinguishable from the leader (the interval includes 0)"
+        return "<td class=\"num\" data-v=\"\(JSONText.number(difference))\" title=\"\(title)\">\(text)</td>"
     }
 }

@@ -63,7 +63,8 @@ enum PageAssets {
         .st-failed{background:#fde8e8;color:var(--bad)}.st-abandoned{background:#f1f1f1;color:#6b6b6b}
         .badge{margin:0 3px 3px 0}
         .why{font-size:11.5px;color:var(--muted);max-width:340px;white-space:normal;margin-top:3px}
-        .f-overfit,.f-failed{background:#fde8e8;color:var(--bad);font-weight:600;border:1px solid #f5b5b5}
+        .f-overfit,.f-failed,.f-mismatch,.f-unreproducible{background:#fde8e8;color:var(--bad);font-weight:600;border:1px solid #f5b5b5}
+        .f-reproduced{background:#e6f4ea;color:#1e6b34}
         .f-budget_exhausted{background:#fff4e0;color:#965a00}
         .f-no_submission,.f-abandoned{background:#f1f3f5;color:#616e7c}
         .pick,[data-dir]{cursor:pointer}

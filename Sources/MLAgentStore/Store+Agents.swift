@@ -145,7 +145,7 @@ extension Store {
             {
                 throw RPCError(
                     .invalidState,
-                    "direction \(direction.name) has finished runs with a model (run \(candidate) and maybe others) but no submission: submit the best one first (mlagentctl submit RUN PRIVATE_PREDICTIONS.csv), then finish",
+                    "direction \(direction.name) has finished runs with a model (run \(candidate) and maybe others) but no submission: submit the best one first (mlagentctl submit RUN), then finish",
                     context: ["run": .int(candidate)])
             }
             try Self.failOpenRuns(jobID: jobID, why: "the direction finished while this run was still running", in: context)

@@ -123,3 +123,23 @@ struct DashboardRendererTests {
         }
     }
 }
+
+extension DashboardRendererTests {
+    @Test("the leaderboard shows each direction against the leader and where its private score came from")
+    func versusLeaderAndSubmission() throws {
+        var data = DashboardFixtures.session()
+        var entries = data.leaderboard.directions
+        let submitted = try #require(entries.indices.first { entries[$0].privateScore != nil && $0 > 0 })
+        entries[submitted].vsLeader = LeaderComparison(
+            leaderRun: 1, difference: -0.0123, interval: ScoreInterval(low: -0.02, high: 0.003, confidence: 0.95, samples: 1000),
+            probabilityBetter: 0.08, distinguishable: false)
+        entries[submitted].submission = Submission(
+            run: entries[submitted].submittedRun ?? 0, outcome: .mismatch, replayedPublicScore: 0.71, reportedPublicScore: 0.78, time: "t")
+        data.leaderboard.directions = entries
+        let html = DashboardRenderer.render(data)
+        #expect(html.contains("vs leader (95% CI)"))
+        #expect(html.contains("≈ −0.0123") || html.contains("≈ -0.0123"), "the difference, marked indistinguishable")
+        #expect(html.contains("title=\"mismatch: replayed public 0.7100 vs reported 0.7800\">mismatch</span>"))
+        #expect(html.contains(">leader</td>"))
+    }
+}

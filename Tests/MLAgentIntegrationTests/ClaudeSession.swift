@@ -38,7 +38,7 @@ enum ClaudeSession {
     private static let turns = #"""
         {"final_text": "Nothing more to do.", "turns": [
           {"content": [{"text": "I will read the knowledge base first."},
-                       {"tool": "ToolSearch", "as": "schemas", "input": {"query": "select:@MCP_TOOLS@", "max_results": 13}},
+                       {"tool": "ToolSearch", "as": "schemas", "input": {"query": "select:@MCP_TOOLS@", "max_results": 14}},
                        {"tool": "Bash", "as": "kb", "input": {"command": "ls research_directions && cat research_directions/seed-linear.md && mlagentctl leaderboard", "description": "Read the knowledge base"}},
                        {"tool": "Bash", "as": "cwd", "input": {"command": "pwd", "description": "Where the worktree is"}}],
            "usage": {"input_tokens": 1200, "output_tokens": 90, "cache_creation_input_tokens": 500, "cache_read_input_tokens": 0}},

@@ -10,7 +10,7 @@ import Testing
 struct MCPTests {
     static let python = Binaries.repositoryRoot.path + "/.venv/bin/python"
     static let tools = [
-        "list_directions", "list_runs", "show_run", "leaderboard", "declare_direction", "finish_direction", "read_inbox",
+        "list_directions", "list_runs", "show_run", "leaderboard", "compare_runs", "declare_direction", "finish_direction", "read_inbox",
         "start_run", "log_metrics", "log_artifact", "end_run", "evaluate_public", "submit_private",
     ]
 
@@ -122,7 +122,7 @@ struct MCPTests {
         let called = Set(allCalls.compactMap { $0["tool"] as? String })
         #expect(called == Set(Self.tools), "not called: \(Set(Self.tools).subtracting(called))")
         let failures = allCalls.filter { $0["isError"] as? Bool == true }
-        #expect(failures.count == 2, "\(failures)")
+        #expect(failures.count == 3, "\(failures)")
 
         let seed = (structured(calls("list_directions").first)["directions"] as? [[String: Any]])?.first
         #expect(seed?["status"] as? String == "completed")
@@ -143,6 +143,13 @@ struct MCPTests {
         #expect(foreign?["isError"] as? Bool == true)
         #expect(string(foreign, "text").contains("run \(seedRun) belongs to direction seed"), "\(foreign ?? [:])")
         #expect(string(foreign, "text").contains("forbidden"))
+        // compare_runs: a run against itself is no difference; a run without a public evaluation
+        // is the daemon's refusal.
+        let compared = calls("compare_runs")
+        #expect(structured(compared.first)["difference"] as? Double == 0 && structured(compared.first)["distinguishable"] as? Bool == false,
+                "\(compared.first ?? [:])")
+        #expect(compared.last?["isError"] as? Bool == true && string(compared.last, "text").contains("has no public evaluation"),
+                "\(compared.last ?? [:])")
         let submission = structured(calls("submit_private").first)
         #expect(submission["split"] as? String == "private" && submission["gap"] != nil)
         let inbox = calls("read_inbox")

@@ -66,6 +66,8 @@ async def session_body(session):
         f.write(csv(PRIVATE))
     await call("evaluate_public", run=run, path="public.csv")
     await call("evaluate_public", run=seed_run, path="public.csv")
+    await call("compare_runs", run_a=run, run_b=run)
+    await call("compare_runs", run_a=run, run_b=seed_run)
     await call("end_run", run=run, analysis="deeper trees overfit less than expected")
     await call("submit_private", run=run, path="private.csv")
     # The operator's message: the test sends it once this job runs.

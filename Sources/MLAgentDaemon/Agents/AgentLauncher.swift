@@ -66,6 +66,8 @@ struct AgentLauncher: Sendable {
         environment["MLAGENT_METRIC"] = config.metric.rawValue
         environment["MLAGENT_METRIC_HIGHER_IS_BETTER"] = config.metric.higherIsBetter ? "1" : "0"
         environment["MLAGENT_PUBLIC_EVAL_BUDGET"] = String(config.publicEvalBudget)
+        // How the private split is scored ([evaluation] submit): `replay` or `predictions`.
+        environment["MLAGENT_SUBMIT"] = config.submitMode.rawValue
         environment["MLAGENT_TIME_BUDGET"] = String(Int(launch.profile.timeout.seconds))
         environment["MLAGENT_DEADLINE"] = String(Int(Date().timeIntervalSince1970 + launch.profile.timeout.seconds))
         environment["PATH"] = agentBinDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")

@@ -10,7 +10,7 @@ enum MCPConfigFile {
 
     /// The tools of `mlagentctl mcp` (see `Sources/mlagentctl/MCP`), as Claude Code names them.
     static let tools = [
-        "list_directions", "list_runs", "show_run", "leaderboard", "declare_direction", "finish_direction", "read_inbox",
+        "list_directions", "list_runs", "show_run", "leaderboard", "compare_runs", "declare_direction", "finish_direction", "read_inbox",
         "start_run", "log_metrics", "log_artifact", "end_run", "evaluate_public", "submit_private",
     ]
 

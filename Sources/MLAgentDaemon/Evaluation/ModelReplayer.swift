@@ -54,7 +54,7 @@ struct ModelReplayer: Sendable {
             ?? AgentConfinement(rlimitDataBytes: config.replayMaxMemory)
         let argv = confinement.wrap(sandboxed ? sandbox.argv(mode: mode) : sandbox.scorerArgv(mode: mode, sandboxed: false))
         var pid: pid_t = 0
-        let status = AgentLauncher.spawn(argv: argv, environment: ScorerSandbox.environment, logPath: logPath, pid: &pid)
+        let status = AgentLauncher.spawn(argv: argv, environment: ScorerSandbox.environment(config: config), logPath: logPath, pid: &pid)
         guard status == 0 else {
             cgroup?.remove()
             throw RPCError(.internalError, "cannot start the scorer: \(String(cString: strerror(status)))")

@@ -52,6 +52,8 @@ struct ScorerSandbox: Sendable {
         }
         for path in config.sandboxROPaths { arguments += ["--ro-bind", path, path] }
         arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        // A model that needs a GPU sees the GPUs agents see (CUDA_VISIBLE_DEVICES in ``environment(config:)``).
+        for device in AgentLauncher.gpuDevices() { arguments += ["--dev-bind", device, device] }
         for path in view.hiddenRoots where view.isShown((path as NSString).deletingLastPathComponent) {
             arguments += ["--tmpfs", path]
         }
@@ -69,8 +71,15 @@ struct ScorerSandbox: Sendable {
         return arguments + ["--"] + scorerArgv(mode: mode, sandboxed: true)
     }
 
-    /// The scorer's environment: nothing of the daemon's but a plain `PATH` and locale.
-    static let environment: [String: String] = [
+    /// The scorer's environment: nothing of the daemon's but a plain `PATH` and locale, and the
+    /// first of the scheduler's GPUs.
+    static func environment(config: DaemonConfig) -> [String: String] {
+        var environment = baseEnvironment
+        if let gpu = config.gpus.first { environment["CUDA_VISIBLE_DEVICES"] = gpu }
+        return environment
+    }
+
+    static let baseEnvironment: [String: String] = [
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MLFLOW_TRACKING_URI": "file:///tmp/mlruns", "MLFLOW_DISABLE_AGENT_HINT": "1",
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

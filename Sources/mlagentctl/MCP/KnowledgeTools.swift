@@ -5,7 +5,7 @@ import MLAgentProtocol
 /// The knowledge base: directions with their status, results and learnings, a direction's
 /// runs, one run in full, and the leaderboard. All read-only, open to every agent.
 enum KnowledgeTools {
-    static let tools: [MCPTool] = [listDirections, listRuns, showRun, leaderboard]
+    static let tools: [MCPTool] = [listDirections, listRuns, showRun, leaderboard, compareRuns]
 
     /// Keys of a leaderboard entry that the direction itself already carries.
     private static let directionKeys: Set<String> = ["direction", "branch", "status", "rationale", "started_at", "finished_at", "job_id"]
@@ -82,12 +82,31 @@ enum KnowledgeTools {
         description: """
             Directions ranked by their best public score (the metric and whether higher is better are in the \
             reply), each with the 95% bootstrap interval, private score and public/private gap of its \
-            submission, run counts, public evaluations spent and flags (overfit, no_submission, \
-            budget_exhausted, failed, abandoned). Scores whose intervals overlap are not reliably different.
+            submission, how its private predictions were obtained (submission.outcome: reproduced, mismatch, \
+            unreproducible or agent-predicted), run counts, public evaluations spent, flags (overfit, \
+            no_submission, budget_exhausted, failed, abandoned, mismatch, unreproducible) and vs_leader: its \
+            best run minus the leader's on the same public rows with a 95% paired-bootstrap interval \
+            (distinguishable false: not reliably different from the leader).
             """,
         input: ToolSchema.object([:]),
         readOnly: true
     ) { _, client in
         try toolValue(try client.leaderboard())
+    }
+
+    static let compareRuns = MCPTool(
+        name: "compare_runs", title: "Compare two runs",
+        description: """
+            A paired bootstrap of two runs' public predictions on the same rows: the difference A − B of the \
+            metric (positive: A is better when higher is better), its 95% interval, the probability that A is \
+            better, and whether the two are distinguishable (the interval excludes 0). Any two runs with a \
+            public evaluation, of any direction. Use it before claiming that one configuration beats another: \
+            a difference inside the interval is noise.
+            """,
+        input: ToolSchema.object(
+            ["run_a": ToolSchema.run("Run A."), "run_b": ToolSchema.run("Run B.")], required: ["run_a", "run_b"]),
+        readOnly: true
+    ) { arguments, client in
+        try toolValue(try client.compare(runA: try arguments.int64("run_a"), runB: try arguments.int64("run_b")))
     }
 }

@@ -11,7 +11,7 @@ import Testing
 final class DemoClone: @unchecked Sendable {
     let path: String
     /// The reference agent's packages; their dependencies come along.
-    static let agentPackages = ["scikit-learn", "pandas", "joblib", "numpy"]
+    static let agentPackages = ["scikit-learn", "pandas", "joblib", "numpy", "mlflow-skinny"]
 
     init() throws {
         let root = Binaries.repositoryRoot.path
