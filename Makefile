@@ -88,7 +88,7 @@ bench: deps venv
 	$(SWIFT) build -c release --product mlagentd
 	$(SWIFT) build -c release --product mlagent-bench
 	"$$($(SWIFT) build -c release --show-bin-path)/mlagent-bench" --daemon "$$($(SWIFT) build -c release --show-bin-path)/mlagentd" \
-	  --mlflow "$(VENV)/bin/mlflow"
+	  --mlflow "$(VENV)/bin/mlflow" --replay-python "$(VENV)/bin/python"
 
 install: release
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/mlagent $(DESTDIR)$(UNITDIR) \

@@ -56,6 +56,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the usage-reading benchmark.")
     var usageOnly = false
 
+    @Option(help: "A venv's Python with the reference agent's packages and MLflow: measures submission by replay (run from the checkout).")
+    var replayPython: String?
+
+    @Flag(help: "Only the replay benchmark.")
+    var replayOnly = false
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
@@ -74,9 +80,31 @@ struct Bench: ParsableCommand {
                 result.daemonCPUPer10k * 1000, result.daemonCPUPer10k / result.writeCPUPer10k))
     }
 
+    func runReplay(_ figures: inout [String: Double], _ report: inout [String]) throws {
+        guard let given = replayPython else { return }
+        let python = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
+        let dir = try TempDirectory()
+        let path = dir.path
+        let repository = FileManager.default.currentDirectoryPath
+        let families = try runAsync { try await ReplayBenchmark.run(repository: repository, python: python, directory: path) }
+        report.append("replay    per family: the agent's training (baseline), then the daemon's replay of the saved model (load + predict 10,000 rows in each split)")
+        for family in families {
+            figures["replay_\(family.name)_train_s"] = family.trainSeconds
+            figures["replay_\(family.name)_s"] = family.replaySeconds
+            figures["replay_\(family.name)_unsandboxed_s"] = family.unsandboxedSeconds
+            report.append(
+                String(
+                    format: "replay    %@ train %6.2f s  replay %5.2f s (%.2fx training; %.2f s without the sandbox)  model %.1f MB",
+                    family.name.padding(toLength: 16, withPad: " ", startingAt: 0), family.trainSeconds, family.replaySeconds, family.replaySeconds / max(family.trainSeconds, 1e-9),
+                    family.unsandboxedSeconds, Double(family.modelBytes) / 1e6))
+        }
+    }
+
     func run() throws {
         var figures: [String: Double] = [:]
         var report: [String] = []
+        try runReplay(&figures, &report)
+        if replayOnly { return finish(figures: figures, report: report) }
         try runUsage(&figures, &report)
         if usageOnly { return finish(figures: figures, report: report) }
         if let mlflow {

@@ -132,6 +132,12 @@ struct DemoTests {
                 landed.contains("mlruns/\(entry.direction)/\(entry.submittedRun ?? 0)/artifacts/model/"),
                 "\(entry.direction)'s model did not land: \(landed)")
             checks.expect(landed.contains("research_directions/\(entry.direction).md"), "\(entry.direction)'s file did not land")
+            // The private score is the daemon's replay of the saved MLflow model, which reproduced
+            // the predictions the run was evaluated with.
+            checks.expect(entry.submission?.outcome == .reproduced, "\(entry.direction): \(String(describing: entry.submission))")
+            checks.expect(
+                landed.contains("mlruns/\(entry.direction)/\(entry.submittedRun ?? 0)/artifacts/model/MLmodel"),
+                "\(entry.direction)'s model is not an MLflow model directory")
             // Scores are real: better than chance on this task.
             checks.expect((entry.publicScore ?? 0) > 0.6, "\(entry.direction) scored \(entry.publicScore ?? 0)")
         }
