@@ -297,6 +297,7 @@ struct RunShowCommand: ParsableCommand {
         Output.section(
             "evaluations",
             detail.evaluations.map { "\($0.time) \($0.split) \($0.metric) \(Output.score($0.score))\(Output.interval($0.interval))" })
+        Output.section("submissions", detail.submissions.map { "\($0.time) \(SubmitCommand.describe($0))" })
     }
 }
 
