@@ -77,28 +77,13 @@ struct ReplayTests {
         return daemon
     }
 
-    /// Runs a program to its end; its output and error, together.
-    static func run(_ executable: String, _ arguments: [String], in directory: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// An agent's puppet for `job`: mlagentctl as that agent, the fixture in its worktree.
     struct Puppet {
         var ctl: ([String]) throws -> CtlResult
         var worktree: String
 
         func model(_ arguments: String...) throws {
-            let made = try ReplayTests.run(ReplayTests.python, [ReplayTests.fixture] + arguments, in: worktree)
+            let made = try runProgram(ReplayTests.python, [ReplayTests.fixture] + arguments, in: worktree)
             try #require(made.status == 0, "\(arguments): \(made.output)")
         }
 
@@ -117,17 +102,8 @@ struct ReplayTests {
     }
 
     func puppet(_ daemon: TestDaemon, job: Int64) throws -> Puppet {
-        let client = try daemon.client()
-        var worktree = ""
-        try waitUntil("job \(job) to get a worktree", timeout: .seconds(30)) {
-            worktree = try client.show(id: job).worktree ?? ""
-            return !worktree.isEmpty
-        }
-        let token = try puppetFields(at: worktree + "/.puppet", job: job)[0]
-        let tree = worktree
-        return Puppet(
-            ctl: { try runCtl($0, socket: daemon.socketPath, environment: ["MLAGENT_TOKEN": token], directory: tree) },
-            worktree: tree)
+        let (ctl, worktree) = try EvaluationTests().puppet(daemon, job: job)
+        return Puppet(ctl: ctl, worktree: worktree)
     }
 
     @Test("hostile and broken models are unreproducible and spend nothing; a good one is reproduced and scored as scikit-learn scores its replay; a swapped model is a mismatch; the mirror's model loads")
@@ -205,7 +181,7 @@ struct ReplayTests {
         let replays = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDir + "/replays").filter { $0.hasPrefix("\(good)-") }
         try #require(replays.count == 1, "\(replays)")
         let replayed = daemon.stateDir + "/replays/\(replays[0])/out"
-        let auc = try Self.run(Self.python, [Self.fixture, "auc", daemon.dir.file("data/val_private_y.csv"), replayed + "/private.csv"], in: root.path)
+        let auc = try runProgram(Self.python, [Self.fixture, "auc", daemon.dir.file("data/val_private_y.csv"), replayed + "/private.csv"], in: root.path)
         #expect(abs(result.score - (Double(auc.output.split(separator: "\n").last.map(String.init) ?? "") ?? -1)) < 1e-12, "\(auc.output) vs \(result.score)")
         let again = try agent.ctl(["submit", good])
         #expect(again.status == 1 && again.stderr.contains("already submitted run \(good)"), "\(again.stderr)")
@@ -250,7 +226,7 @@ struct ReplayTests {
         try check.write(toFile: root.file("check.py"), atomically: true, encoding: .utf8)
         var loaded = (status: Int32(-1), output: "")
         try waitUntil("the mirror to hold the submitted run's model and outcome", timeout: .seconds(90), every: .milliseconds(500)) {
-            loaded = try Self.run(
+            loaded = try runProgram(
                 Self.python, [root.file("check.py"), server.uri, daemon.dir.file("data/val_public_X.csv"), replayed + "/public.csv"],
                 in: root.path)
             return loaded.status == 0

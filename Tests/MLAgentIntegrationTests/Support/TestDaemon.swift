@@ -73,17 +73,8 @@ final class TestDaemon: @unchecked Sendable {
 
     /// Runs git in the workspace.
     func git(_ arguments: String...) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         // The workspace may belong to another user (an unprivileged daemon's).
-        process.arguments = ["-c", "safe.directory=*", "-C", workspace] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProgram("/usr/bin/git", ["-c", "safe.directory=*", "-C", workspace] + arguments)
     }
 
     var pid: Int32 { process?.processIdentifier ?? 0 }
