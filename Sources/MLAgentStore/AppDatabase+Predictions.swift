@@ -54,3 +54,33 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// Proposals of shared code (``ShareProposal``) and their files as they were when proposed.
+    /// A name's versions count up from 1; nothing is deleted.
+    static func registerShareMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v13-shared") { db in
+            try db.execute(sql: """
+                CREATE TABLE share_proposals (
+                  id INTEGER PRIMARY KEY,
+                  name TEXT NOT NULL,
+                  version INTEGER NOT NULL CHECK (version > 0),
+                  status TEXT NOT NULL,
+                  summary TEXT NOT NULL,
+                  direction TEXT NOT NULL,
+                  job_id INTEGER NOT NULL REFERENCES jobs(id),
+                  runs TEXT NOT NULL,
+                  created_at DATETIME NOT NULL,
+                  UNIQUE (name, version));
+                CREATE TABLE share_files (
+                  proposal_id INTEGER NOT NULL REFERENCES share_proposals(id),
+                  path TEXT NOT NULL,
+                  is_test BOOLEAN NOT NULL,
+                  bytes INTEGER NOT NULL,
+                  sha256 TEXT NOT NULL,
+                  content BLOB NOT NULL,
+                  PRIMARY KEY (proposal_id, path));
+                """)
+        }
+    }
+}

@@ -328,6 +328,7 @@ public struct AppDatabase: Sendable {
         }
         registerPredictionMigrations(&migrator)
         registerSubmissionMigrations(&migrator)
+        registerShareMigrations(&migrator)
         return migrator
     }
 }

@@ -18,7 +18,7 @@ struct MLAgentCtl: ParsableCommand {
             PauseCommand.self, ResumeCommand.self, TailCommand.self, LogsCommand.self, DirectionCommand.self,
             ExploreCommand.self, StopCommand.self, ContinueCommand.self, RunCommand.self, RunsCommand.self,
             EvalCommand.self, SubmitCommand.self, CompareCommand.self, LeaderboardCommand.self, SummaryCommand.self, WaitCommand.self,
-            DashboardCommand.self, MLflowCommand.self, SayCommand.self, InboxCommand.self, MCPCommand.self,
+            DashboardCommand.self, MLflowCommand.self, SayCommand.self, InboxCommand.self, ShareCommand.self, MCPCommand.self,
         ])
 
     static func main() {

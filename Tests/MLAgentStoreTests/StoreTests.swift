@@ -13,11 +13,11 @@ struct StoreTests {
     @Test("migrations create the schema and are listed in order")
     func migrations() throws {
         let database = try AppDatabase.inMemory()
-        #expect(AppDatabase.migrationNames == ["v1", "v2", "v3", "v4", "v5-mlflow", "v6-eval", "v7-archive", "v8-inbox", "v9-usage", "v10-resources", "v11-predictions", "v12-submissions"])
+        #expect(AppDatabase.migrationNames == ["v1", "v2", "v3", "v4", "v5-mlflow", "v6-eval", "v7-archive", "v8-inbox", "v9-usage", "v10-resources", "v11-predictions", "v12-submissions", "v13-shared"])
         let names = [
             "jobs", "events", "settings", "directions", "intents", "runs", "run_params", "run_tags", "metrics",
             "latest_metrics", "metric_batches", "artifacts", "evaluations", "mlflow_runs", "mlflow_dead_letters",
-            "mlflow_directions", "inbox_messages", "job_usage", "job_resources", "evaluation_predictions", "submissions",
+            "mlflow_directions", "inbox_messages", "job_usage", "job_resources", "evaluation_predictions", "submissions", "share_proposals", "share_files",
         ]
         let tables: [Bool] = try database.writer.read { db in try names.map { try db.tableExists($0) } }
         #expect(tables == Array(repeating: true, count: names.count))

@@ -47,45 +47,7 @@ final class ControlServer: Service {
         self.onListening = onListening
         self.logger = core.logger
         self.limits = core.config.connectionLimits.fitted(toDescriptors: ConnectionLimits.raiseDescriptorLimit())
-        var router = RequestRouter()
-        router.register(StatusHandler(core: core, listener: source.info))
-        router.register(EnqueueHandler(core: core))
-        router.register(ListHandler(core: core))
-        router.register(ShowHandler(core: core))
-        router.register(CancelHandler(core: core, services: services))
-        router.register(PauseHandler(core: core))
-        router.register(ResumeHandler(core: core))
-        router.register(EventsListHandler(core: core))
-        router.register(DirectionListHandler(core: core))
-        router.register(SayHandler(core: core))
-        router.register(InboxHandler(core: core))
-        router.register(LogsHandler(core: core))
-        router.register(RunShowHandler(core: core))
-        router.register(RunListHandler(core: core))
-        router.register(RunMetricsHandler(core: core))
-        let comparer = services.map { RunComparer(store: core.store, evaluator: $0.evaluator, logger: core.logger) }
-        router.register(LeaderboardHandler(core: core, comparer: comparer))
-        router.register(SummaryHandler(core: core, comparer: comparer))
-        if let comparer { router.register(CompareHandler(core: core, comparer: comparer)) }
-        router.register(UsageHandler(core: core))
-        if let mirror {
-            router.register(MLflowStatusHandler(mirror: mirror, server: mlflowServer))
-            router.register(MLflowSyncHandler(mirror: mirror, core: core))
-        }
-        if let services {
-            router.register(RunStartHandler(core: core))
-            router.register(RunLogHandler(core: core))
-            router.register(RunArtifactHandler(core: core, artifacts: services.artifacts))
-            router.register(RunEndHandler(core: core))
-            router.register(EvalHandler(core: core, evaluator: services.evaluator))
-            router.register(SubmitHandler(core: core, services: services))
-            router.register(DeclareHandler(core: core, services: services))
-            router.register(FinishHandler(core: core, services: services))
-            router.register(ExploreHandler(core: core, services: services))
-            router.register(StopHandler(core: core, services: services))
-            router.register(ContinueHandler(core: core, services: services))
-        }
-        self.router = router
+        self.router = Self.router(core: core, listener: source.info, services: services, mirror: mirror, mlflowServer: mlflowServer)
     }
 
     func run() async throws {

@@ -1,0 +1,117 @@
+import Crypto
+import Foundation
+import MLAgentProtocol
+import MLAgentStore
+
+/// `share.propose` (agent): records files from the agent's worktree as a proposal of shared
+/// code under `shared/NAME/` (the next version of NAME). Each file is read beneath the
+/// worktree without following links, as text, within ``ShareRules``' sizes; data is refused: a
+/// data file's extension, a table of values, or a copy of a target file (all told apart by one
+/// message, so a refusal says nothing about the targets).
+struct ShareProposeHandler: RequestHandler {
+    static let method = Method.sharePropose
+    static let access = MethodAccess.agent
+    let core: DaemonCore
+    let services: AgentServices
+
+    func handle(_ params: ShareProposeParams, context: RequestContext) async throws -> ShareProposal {
+        let jobID = try context.requireAgent(Self.method)
+        if let problem = ShareRules.nameProblem(params.name) { throw RunValidation.invalid(problem, field: "name") }
+        let summary = try RunValidation.text(
+            params.summary, field: "summary", limit: ShareRules.maxSummaryBytes, whenEmpty: "say what the code does and when to use it")
+        let tests = params.tests ?? []
+        guard !params.paths.isEmpty else { throw RunValidation.invalid("name at least one file to share", field: "paths") }
+        guard params.paths.count + tests.count <= ShareRules.maxFiles else {
+            throw RunValidation.invalid("a proposal holds at most \(ShareRules.maxFiles) files", field: "paths")
+        }
+        let worktree = try await core.store.job(id: jobID).worktree ?? ""
+        let targets = Self.targetDigests(services.workspace.targetsDir)
+        var files: [Store.ProposedFile] = []
+        var total = 0
+        for (path, isTest) in params.paths.map({ ($0, false) }) + tests.map({ ($0, true) }) {
+            let relative = try Self.relative(path, worktree: worktree)
+            if files.contains(where: { $0.path == relative }) {
+                throw RunValidation.invalid("\(relative) is named twice", field: isTest ? "tests" : "paths")
+            }
+            let data = try await WorktreeFiles.read(path, worktree: worktree, maxBytes: ShareRules.maxFileBytes)
+            try Self.checkCode(data, path: relative, targets: targets)
+            total += data.count
+            guard total <= ShareRules.maxTotalBytes else {
+                throw RunValidation.invalid(
+                    "the proposal's files pass \(ShareRules.maxTotalBytes >> 20) MiB in all; shared code is small", field: "paths")
+            }
+            files.append(.init(path: relative, content: data, sha256: Self.hex(SHA256.hash(data: data)), isTest: isTest))
+        }
+        let proposal = try await core.store.propose(jobID: jobID, name: params.name, summary: summary, files: files, runs: params.runs)
+        core.logger.info(
+            "shared code proposed",
+            metadata: ["job.id": "\(jobID)", "proposal": "\(proposal.id)", "name": "\(proposal.name)", "version": "\(proposal.version)"])
+        return proposal
+    }
+
+    /// `path` relative to the worktree, checked as a path git can hold on `main`.
+    static func relative(_ path: String, worktree: String) throws -> String {
+        // Components as given (resolving them would follow links, which the read refuses by name).
+        let root = worktree.hasSuffix("/") ? String(worktree.dropLast()) : worktree
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard path.hasPrefix(root + "/"), !parts.contains(".."), !parts.contains(".") else {
+            throw WorktreeFiles.outside(path, root: worktree)
+        }
+        let relative = parts.dropFirst(root.split(separator: "/").count).joined(separator: "/")
+        if let problem = RecordRules.artifactNameProblem(relative) { throw RunValidation.invalid("\(relative): \(problem)", field: "paths") }
+        return relative
+    }
+
+    /// Refuses what is not source code: data files, tables of values, copies of the targets.
+    static func checkCode(_ data: Data, path: String, targets: Set<String>) throws {
+        let ext = (path as NSString).pathExtension.lowercased()
+        if ShareRules.dataExtensions.contains(ext) {
+            throw RunValidation.invalid(
+                "\(path) is a data file (.\(ext)); shared code carries no data: share the code that reads or makes it", field: "paths")
+        }
+        guard let text = String(data: data, encoding: .utf8), !data.contains(0) else {
+            throw RunValidation.invalid("\(path) is not UTF-8 text; shared modules are source code", field: "paths")
+        }
+        if ShareRules.looksLikeData(text[...]) || targets.contains(hex(SHA256.hash(data: data))) {
+            throw RunValidation.invalid(
+                "\(path) looks like data (a table of values), not code; shared code carries no data", field: "paths")
+        }
+    }
+
+    /// SHA-256 of each target file, as stored and with `\n` line ends.
+    static func targetDigests(_ directory: String) -> Set<String> {
+        var digests = Set<String>()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(name)) else { continue }
+            digests.insert(hex(SHA256.hash(data: data)))
+            let unix = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n").utf8)
+            digests.insert(hex(SHA256.hash(data: unix)))
+        }
+        return digests
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// `share.list`: every proposal of shared code, oldest first.
+struct ShareListHandler: RequestHandler {
+    static let method = Method.shareList
+    static let access = MethodAccess.both
+    let core: DaemonCore
+    func handle(_ params: NoParams, context: RequestContext) async throws -> ShareList {
+        ShareList(proposals: try await core.store.proposals())
+    }
+}
+
+/// `share.show`: a proposal with the text of its files.
+struct ShareShowHandler: RequestHandler {
+    static let method = Method.shareShow
+    static let access = MethodAccess.both
+    let core: DaemonCore
+
+    func handle(_ params: ShareIDParams, context: RequestContext) async throws -> ShareDetail {
+        try await core.store.proposal(id: params.id)
+    }
+}
