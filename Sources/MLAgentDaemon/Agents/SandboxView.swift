@@ -69,8 +69,10 @@ struct SandboxView: Sendable {
         return !hidden && shownRoots.contains { standard == $0 || standard.hasPrefix($0 + "/") }
     }
 
-    /// bubblewrap's filesystem arguments, in mount order.
-    func arguments(gpuDevices: [String]) -> [String] {
+    /// The read-only base every sandbox shares (agents' and the scorer's): the system
+    /// directories and `ro_paths`, a private `/dev` (with `gpuDevices`), `/dev/shm`, `/proc` and
+    /// `/tmp`, then the state and data hidden and what is needed mounted back.
+    func baseArguments(gpuDevices: [String], resolver: Bool) -> [String] {
         var arguments: [String] = []
         for root in Self.systemRoots {
             if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: root) {
@@ -83,7 +85,7 @@ struct SandboxView: Sendable {
         arguments += ["--dev", "/dev", "--tmpfs", "/dev/shm"]
         for device in gpuDevices { arguments += ["--dev-bind", device, device] }
         arguments += ["--proc", "/proc", "--tmpfs", "/tmp"]
-        for path in resolverMounts() { arguments += ["--ro-bind", path, path] }
+        if resolver { for path in resolverMounts() { arguments += ["--ro-bind", path, path] } }
         // The daemon's state (targets, database, other worktrees) and the dataset stay hidden
         // where a shown directory holds them; so does the git history of a checkout holding the
         // dataset (the demo's data/ in this repository), with its targets and the script that
@@ -97,6 +99,12 @@ struct SandboxView: Sendable {
             arguments += isDirectory.boolValue ? ["--tmpfs", repository] : ["--ro-bind", "/dev/null", repository]
         }
         for path in mountBacks() { arguments += ["--ro-bind", path, path] }
+        return arguments
+    }
+
+    /// bubblewrap's filesystem arguments, in mount order.
+    func arguments(gpuDevices: [String]) -> [String] {
+        var arguments = baseArguments(gpuDevices: gpuDevices, resolver: true)
         // The worktree's `.git` names the workspace's metadata: git works in the worktree, and
         // only the daemon writes there.
         if FileManager.default.fileExists(atPath: workspaceGitDir) {

@@ -80,14 +80,15 @@ final class Evaluator: Sendable {
     /// Parses and scores a predictions file, with a bootstrap interval seeded by `seed` (so a
     /// score's interval is reproducible). The score and the interval's bounds are finite: when
     /// the predictions make either overflow, they are refused.
-    func score(_ data: Data, name: String, split: Split, seed: UInt64) throws -> Score {
+    /// `withInterval: false` skips the bootstrap (a score only compared, never recorded).
+    func score(_ data: Data, name: String, split: Split, seed: UInt64, withInterval: Bool = true) throws -> Score {
         let truth = try truth(split)
         do {
             let predictions = try PredictionsCSV.parse(
                 data, expectedRows: truth.count, metric: metric, name: name, rowsFile: split.featureFile)
             let value = try metric.score(truth: truth, predictions: predictions)
             var interval: MLAgentProtocol.ScoreInterval?
-            if bootstrapSamples > 0 {
+            if bootstrapSamples > 0, withInterval {
                 let computed = Bootstrap.interval(
                     metric: metric, truth: truth, predictions: predictions, samples: bootstrapSamples, confidence: 0.95,
                     seed: seed)

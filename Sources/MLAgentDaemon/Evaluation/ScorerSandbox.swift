@@ -38,31 +38,13 @@ struct ScorerSandbox: Sendable {
             "--new-session", "--die-with-parent", "--hostname", "mlagent-replay",
         ]
         if AgentLauncher.bwrapDisablesUserns { arguments.append("--disable-userns") }
-        // The agent's view for the system directories, the Python it needs and the hidden state;
-        // none of its worktree, home, socket or mlagentctl.
+        // The agents' base: system directories, the Python mounted back, the state and data
+        // hidden; none of an agent's worktree, home, socket or mlagentctl, and no resolver.
         let view = SandboxView(
             stateDir: config.stateDir, dataDir: config.dataDir, workspaceGitDir: "", socketPath: "", worktree: out,
             home: out, roPaths: config.sandboxROPaths, needs: SandboxPaths.program(config.python), mlagentctl: "")
-        for root in SandboxView.systemRoots {
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: root) {
-                arguments += ["--symlink", target, root]
-            } else if FileManager.default.fileExists(atPath: root) {
-                arguments += ["--ro-bind", root, root]
-            }
-        }
-        for path in config.sandboxROPaths { arguments += ["--ro-bind", path, path] }
-        arguments += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
         // A model that needs a GPU sees the GPUs agents see (CUDA_VISIBLE_DEVICES in ``environment(config:)``).
-        for device in AgentLauncher.gpuDevices() { arguments += ["--dev-bind", device, device] }
-        for path in view.hiddenRoots where view.isShown((path as NSString).deletingLastPathComponent) {
-            arguments += ["--tmpfs", path]
-        }
-        if let repository = AgentLauncher.enclosingGitMetadata(of: config.dataDir), view.isShown(repository) {
-            var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory)
-            arguments += isDirectory.boolValue ? ["--tmpfs", repository] : ["--ro-bind", "/dev/null", repository]
-        }
-        for path in view.mountBacks() { arguments += ["--ro-bind", path, path] }
+        arguments += view.baseArguments(gpuDevices: AgentLauncher.gpuDevices(), resolver: false)
         arguments += ["--ro-bind", model, Self.modelPath, "--ro-bind", script, Self.scriptPath]
         for feature in features {
             arguments += ["--ro-bind", feature.path, "\(Self.dataPath)/\(feature.name)_X.csv"]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import MLAgentProtocol
 import MLAgentStore
 
@@ -13,6 +14,13 @@ struct ShareProposeHandler: RequestHandler {
     static let access = MethodAccess.agent
     let core: DaemonCore
     let services: AgentServices
+    /// The targets' digests, read on the first proposal (targets do not change while the daemon runs).
+    private let targetDigests = TargetDigests()
+
+    init(core: DaemonCore, services: AgentServices) {
+        self.core = core
+        self.services = services
+    }
 
     func handle(_ params: ShareProposeParams, context: RequestContext) async throws -> ShareProposal {
         let jobID = try context.requireAgent(Self.method)
@@ -25,7 +33,7 @@ struct ShareProposeHandler: RequestHandler {
             throw RunValidation.invalid("a proposal holds at most \(ShareRules.maxFiles) files", field: "paths")
         }
         let worktree = try await core.store.job(id: jobID).worktree ?? ""
-        let targets = Self.targetDigests(services.workspace.targetsDir)
+        let targets = targetDigests.value(of: services.workspace.targetsDir)
         var files: [Store.ProposedFile] = []
         var total = 0
         for (path, isTest) in params.paths.map({ ($0, false) }) + tests.map({ ($0, true) }) {
@@ -51,13 +59,7 @@ struct ShareProposeHandler: RequestHandler {
 
     /// `path` relative to the worktree, checked as a path git can hold on `main`.
     static func relative(_ path: String, worktree: String) throws -> String {
-        // Components as given (resolving them would follow links, which the read refuses by name).
-        let root = worktree.hasSuffix("/") ? String(worktree.dropLast()) : worktree
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard path.hasPrefix(root + "/"), !parts.contains(".."), !parts.contains(".") else {
-            throw WorktreeFiles.outside(path, root: worktree)
-        }
-        let relative = parts.dropFirst(root.split(separator: "/").count).joined(separator: "/")
+        let relative = try WorktreeFiles.components(of: path, worktree: worktree).joined(separator: "/")
         if let problem = RecordRules.artifactNameProblem(relative) { throw RunValidation.invalid("\(relative): \(problem)", field: "paths") }
         return relative
     }
@@ -92,6 +94,20 @@ struct ShareProposeHandler: RequestHandler {
 
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The SHA-256 digests of the target files, read once.
+final class TargetDigests: Sendable {
+    private let digests = Mutex<Set<String>?>(nil)
+
+    func value(of directory: String) -> Set<String> {
+        digests.withLock { cached in
+            if let cached { return cached }
+            let read = ShareProposeHandler.targetDigests(directory)
+            cached = read
+            return read
+        }
     }
 }
 

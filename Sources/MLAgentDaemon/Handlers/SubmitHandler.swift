@@ -83,9 +83,11 @@ struct SubmitHandler: RequestHandler {
                 "run \(runID)'s model could not be replayed: \(reason). Nothing was scored or spent: submit a run whose saved model loads and predicts (mlflow.pyfunc.load_model). The scorer's log ends:\n\(log)",
                 context: ["run": .int(runID), "outcome": .string(SubmissionOutcome.unreproducible.rawValue)])
         }
-        guard case .predicted(let publicData, let privateData) = replay.outcome else {
-            if case .failed(let reason) = replay.outcome { try await unreproducible(reason) }
-            preconditionFailure("a replay either predicted or failed")
+        let publicData: Data
+        let privateData: Data
+        switch replay.outcome {
+        case .failed(let reason): try await unreproducible(reason)
+        case .predicted(let replayedPublic, let replayedPrivate): (publicData, privateData) = (replayedPublic, replayedPrivate)
         }
         let evaluator = services.evaluator
         let scored: (Evaluator.Score, Evaluator.Score)
@@ -93,7 +95,8 @@ struct SubmitHandler: RequestHandler {
             scored = try await Task.detached {
                 let seed = UInt64(bitPattern: runID) &* 0x9E37_79B9_7F4A_7C15
                 return (
-                    try evaluator.score(publicData, name: "replayed public predictions", split: .public, seed: seed &+ 1),
+                    try evaluator.score(
+                        publicData, name: "replayed public predictions", split: .public, seed: seed &+ 1, withInterval: false),
                     try evaluator.score(privateData, name: "replayed private predictions", split: .private, seed: seed &+ 2)
                 )
             }.value
