@@ -48,10 +48,13 @@ public enum Daemon {
         case .none:
             logger.warning("sandbox disabled ([sandbox] mode = \"none\"): agents can read every file the daemon's user can, targets included")
         }
-        let merge = MergeActor(core: core, workspace: workspace)
+        let limits = AgentLimits.detect(logger: logger)
+        let tester = ShareTester(config: config, workspace: workspace, limits: limits, logger: logger)
+        let merge = MergeActor(core: core, workspace: workspace, tester: tester)
         let launcher = AgentLauncher(
             config: config, socketPath: source.info.path, workspacePath: workspace.path, promptsDir: config.promptsDir)
-        let scheduler = Scheduler(core: core, launcher: launcher, workspace: workspace, merge: merge)
+        let scheduler = Scheduler(core: core, launcher: launcher, workspace: workspace, merge: merge, limits: limits)
+        let shareGate = ShareGate(core: core, tester: tester, merge: merge, scheduler: scheduler)
         let evaluator = Evaluator(
             metric: config.metric, targetsDir: workspace.targetsDir, bootstrapSamples: config.bootstrapSamples,
             logger: logger)
@@ -60,7 +63,7 @@ public enum Daemon {
             root: (config.stateDir as NSString).appendingPathComponent("artifacts"), maxBytes: config.maxArtifactBytes)
         let services = AgentServices(
             scheduler: scheduler, merge: merge, workspace: workspace, evaluator: evaluator, artifacts: artifacts,
-            replayer: ModelReplayer(config: config, limits: scheduler.limits, logger: logger))
+            replayer: ModelReplayer(config: config, limits: limits, logger: logger), shareGate: shareGate)
 
         let mirror = MLflowMirror(core: core)
         let mlflowServer = config.mlflowServe ? MLflowServer(core: core) : nil
@@ -80,6 +83,8 @@ public enum Daemon {
                     .init(service: scheduler, successTerminationBehavior: .ignore,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: notifier, successTerminationBehavior: .ignore),
+                    .init(service: shareGate, successTerminationBehavior: .ignore,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: mirror, successTerminationBehavior: .ignore,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                 ] + (mlflowServer.map {

@@ -16,12 +16,16 @@ public struct DashboardData: Sendable {
     public var directions: [Direction]
     /// Tokens and cost of the session, its jobs and directions (`usage.report`), when read.
     public var usage: UsageReport?
+    /// The shared modules on `main` and who adopted them (`summary`).
+    public var sharedModules: [SharedModule]
 
     public init(
         title: String = "mlagent research session", generatedAt: String, leaderboard: Leaderboard, runs: [Run] = [],
-        curves: [Int64: [MetricPoint]] = [:], jobs: [Job] = [], directions: [Direction] = [], usage: UsageReport? = nil
+        curves: [Int64: [MetricPoint]] = [:], jobs: [Job] = [], directions: [Direction] = [], usage: UsageReport? = nil,
+        sharedModules: [SharedModule] = []
     ) {
         self.usage = usage
+        self.sharedModules = sharedModules
         self.title = title
         self.generatedAt = generatedAt
         self.leaderboard = leaderboard

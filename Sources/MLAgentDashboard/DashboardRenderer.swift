@@ -40,6 +40,10 @@ public enum DashboardRenderer {
         html += section("curves", "Training curves",
                         "Every metric each direction's best run logged at two or more steps (single values such as fit time are in run show and run.json).",
                         CurvesChart.render(m) + CurvesChart.selector(m))
+        html += section("shared", "Shared code",
+                        "Modules approved onto main under shared/, and the directions whose runs imported them (run start --uses), "
+                            + "with those runs' best public score.",
+                        SharedCodeTable.render(m), wide: true)
         html += section("timeline", "Timeline",
                         "One bar per job, from its start to its end (or now while it runs), colored by state; below, how many agents ran at once.",
                         TimelineChart.render(m))

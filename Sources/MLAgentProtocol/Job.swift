@@ -62,6 +62,10 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     public var usage: TokenUsage?
     /// What the job's agent used (`job.show` only), once the job ended.
     public var resources: AgentResources?
+    /// The proposal of shared code a reviewer job reviews (absent for research jobs).
+    public var reviewOf: Int64?
+    /// The `main` commit the job's worktree started from.
+    public var baseCommit: String?
 
     /// Ended, and nothing of it is still to be written to its branch.
     public var isSettled: Bool { state.isFinal && archive != "pending" }
@@ -70,9 +74,11 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         id: Int64, direction: String, guidance: String, agent: String, priority: Int,
         state: JobState, attempts: Int, reason: String?, createdAt: Date, updatedAt: Date,
         startedAt: Date?, finishedAt: Date?, pid: Int32? = nil, worktree: String? = nil, logPath: String? = nil,
-        archive: String? = nil
+        archive: String? = nil, reviewOf: Int64? = nil, baseCommit: String? = nil
     ) {
         self.archive = archive
+        self.reviewOf = reviewOf
+        self.baseCommit = baseCommit
         self.id = id
         self.direction = direction
         self.guidance = guidance
@@ -100,6 +106,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case logPath = "log_path"
         case archive, usage
         case resources
+        case reviewOf = "review_of"
+        case baseCommit = "base_commit"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -122,6 +130,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encodeIfPresent(archive, forKey: .archive)
         try c.encodeIfPresent(usage, forKey: .usage)
         try c.encodeIfPresent(resources, forKey: .resources)
+        try c.encodeIfPresent(reviewOf, forKey: .reviewOf)
+        try c.encodeIfPresent(baseCommit, forKey: .baseCommit)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -144,6 +154,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         archive = try c.decodeIfPresent(String.self, forKey: .archive)
         usage = try c.decodeIfPresent(TokenUsage.self, forKey: .usage)
         resources = try c.decodeIfPresent(AgentResources.self, forKey: .resources)
+        reviewOf = try c.decodeIfPresent(Int64.self, forKey: .reviewOf)
+        baseCommit = try c.decodeIfPresent(String.self, forKey: .baseCommit)
     }
 }
 

@@ -13,6 +13,10 @@ public enum RunTag {
     public static let reserved: Set<String> = [branch, directionRationale, runRationale, runAnalysis]
     /// Prefix of tags only the daemon writes (`mlagent.run_id`, `mlagent.direction`, …).
     public static let daemonPrefix = "mlagent."
+    /// The `main` commit the run's job started from.
+    public static let mainCommit = "mlagent.main_commit"
+    /// The shared modules the run imported, `name@version` separated by commas (`run start --uses`).
+    public static let uses = "mlagent.uses"
 }
 
 /// Metric names the daemon logs on runs; agents cannot log them.
@@ -348,6 +352,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var overfitDirections: [String]
     /// Directions whose best run the paired bootstrap cannot tell from the best's (95%).
     public var indistinguishableFromBest: [String]?
+    /// The shared modules on `main` and which directions adopted them.
+    public var sharedModules: [SharedModule]?
     public var text: String
 
     public init(
@@ -370,5 +376,6 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         case meanGap = "mean_gap"
         case overfitDirections = "overfit_directions"
         case indistinguishableFromBest = "indistinguishable_from_best"
+        case sharedModules = "shared_modules"
     }
 }

@@ -5,11 +5,14 @@ public struct RunStartParams: Sendable, Codable, Equatable {
     public var name: String
     public var rationale: String
     public var params: [String: String]?
+    /// The shared modules (`shared/NAME/` on main) the run imports.
+    public var uses: [String]?
 
-    public init(name: String, rationale: String, params: [String: String]? = nil) {
+    public init(name: String, rationale: String, params: [String: String]? = nil, uses: [String]? = nil) {
         self.name = name
         self.rationale = rationale
         self.params = params
+        self.uses = uses
     }
 }
 

@@ -82,5 +82,36 @@ extension AppDatabase {
                   PRIMARY KEY (proposal_id, path));
                 """)
         }
+        // Gate 1's test runs, the review's decision, the landing; the reviewer jobs; the commit
+        // of `main` a job started from; the shared modules each run imported.
+        migrator.registerMigration("v14-shared-review") { db in
+            try db.execute(sql: """
+                ALTER TABLE share_proposals ADD COLUMN reviewer TEXT;
+                ALTER TABLE share_proposals ADD COLUMN reason TEXT;
+                ALTER TABLE share_proposals ADD COLUMN decided_at DATETIME;
+                ALTER TABLE share_proposals ADD COLUMN landed_commit TEXT;
+                ALTER TABLE share_proposals ADD COLUMN landed_at DATETIME;
+                CREATE INDEX share_proposals_status ON share_proposals(status, id);
+                CREATE TABLE share_tests (
+                  id INTEGER PRIMARY KEY,
+                  proposal_id INTEGER NOT NULL REFERENCES share_proposals(id),
+                  main_commit TEXT NOT NULL,
+                  passed BOOLEAN NOT NULL,
+                  summary TEXT NOT NULL,
+                  output TEXT NOT NULL,
+                  diff TEXT NOT NULL,
+                  seconds REAL NOT NULL,
+                  created_at DATETIME NOT NULL);
+                CREATE INDEX share_tests_proposal ON share_tests(proposal_id, id);
+                ALTER TABLE jobs ADD COLUMN review_of INTEGER REFERENCES share_proposals(id);
+                ALTER TABLE jobs ADD COLUMN base_commit TEXT;
+                CREATE TABLE run_uses (
+                  run_id INTEGER NOT NULL REFERENCES runs(id),
+                  name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  PRIMARY KEY (run_id, name));
+                CREATE INDEX run_uses_name ON run_uses(name, run_id);
+                """)
+        }
     }
 }

@@ -35,6 +35,8 @@ public struct Intent: Sendable, Equatable {
         case land
         /// Commit a finished job's worktree to its branch and remove the worktree.
         case archive
+        /// Land an approved proposal of shared code under `shared/NAME/` (`payload.proposal`).
+        case share
     }
     public var id: Int64
     public var kind: Kind

@@ -27,6 +27,10 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
     /// `pending` while the worktree's archive commit is still to be written, then `done` (or
     /// `failed`); nil for a job that never had a worktree.
     var archive_state: String? = nil
+    /// The proposal a reviewer job reviews (nil for research jobs).
+    var review_of: Int64? = nil
+    /// The `main` commit the job's worktree started from.
+    var base_commit: String? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -37,7 +41,8 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
             id: id ?? 0, direction: direction, guidance: guidance, agent: agent, priority: priority,
             state: JobState(rawValue: state) ?? .failed, attempts: attempts, reason: reason,
             createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at,
-            pid: pid, worktree: worktree, logPath: log_path, archive: archive_state)
+            pid: pid, worktree: worktree, logPath: log_path, archive: archive_state, reviewOf: review_of,
+            baseCommit: base_commit)
     }
 }
 

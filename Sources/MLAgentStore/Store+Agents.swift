@@ -80,6 +80,11 @@ extension Store {
             guard let job = try JobRecord.fetchOne(db, key: jobID), job.state == JobState.running.rawValue else {
                 throw RPCError(.invalidState, "job \(jobID) is not running; its token no longer grants anything")
             }
+            if let proposal = job.review_of {
+                throw RPCError(
+                    .invalidState,
+                    "job \(jobID) reviews proposal \(proposal) and declares no direction; give the verdict with `mlagentctl share review \(proposal) --approve|--reject --reason TEXT`")
+            }
             if !job.direction.isEmpty {
                 throw RPCError(
                     .invalidState,
@@ -186,12 +191,13 @@ extension Store {
             var reason: String
             switch ending {
             case .exited(let status, let tail):
+                let task = record.review_of.map { "giving its verdict on proposal \($0)" } ?? "finishing its direction"
                 if record.finished_direction {
                     next = .completed
-                    reason = "agent finished its direction and exited (\(status))"
+                    reason = record.review_of == nil ? "agent finished its direction and exited (\(status))" : "reviewer gave its verdict and exited (\(status))"
                 } else {
                     next = record.attempts < maxAttempts ? .queued : .failed
-                    reason = "agent \(status) without finishing its direction"
+                    reason = "agent \(status) without \(task)"
                     if !tail.isEmpty { reason += "; last log lines:\n" + tail }
                 }
             case .cancelled(let why):
@@ -286,6 +292,9 @@ extension Store {
                     kind: EventKind.jobArchived, jobID: intent.jobID, direction: intent.direction,
                     message: "job \(intent.jobID ?? 0): worktree archived (\(commit?.prefix(10) ?? "-")) and removed",
                     data: ["commit": commit.map { .string($0) } ?? .null])
+            case .share:
+                // Recorded by ``completeShareLanding(intent:id:commit:)``; a replay only ends the intent.
+                break
             }
         }
     }

@@ -8,10 +8,13 @@ public import MLAgentProtocol
 extension Store {
     // MARK: Runs
 
-    public func startRun(jobID: Int64, name: String, rationale: String, params: [String: String]) async throws -> Run {
+    public func startRun(jobID: Int64, name: String, rationale: String, params: [String: String], uses: [String] = []) async throws
+        -> Run
+    {
         try await write { context in
             let db = context.db
             let (job, direction) = try Self.activeDirection(jobID: jobID, in: db)
+            let used = try Self.sharedVersions(uses, in: db)
             var record = RunRecord(
                 id: nil, direction: direction.name, job_id: jobID, name: name, status: RunStatus.running.rawValue,
                 rationale: rationale, analysis: nil, started_at: context.now, ended_at: nil, public_score: nil,
@@ -21,11 +24,19 @@ extension Store {
             for (key, value) in params {
                 try db.execute(sql: "INSERT INTO run_params(run_id, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
             }
-            let tags = [
+            var tags = [
                 RunTag.branch: direction.branch,
                 RunTag.directionRationale: direction.rationale.isEmpty ? job.guidance : direction.rationale,
                 RunTag.runRationale: rationale,
             ]
+            if let base = job.base_commit { tags[RunTag.mainCommit] = base }
+            if !used.isEmpty {
+                tags[RunTag.uses] = used.map { "\($0.name)@\($0.version)" }.joined(separator: ",")
+                for module in used {
+                    try db.execute(
+                        sql: "INSERT INTO run_uses(run_id, name, version) VALUES (?, ?, ?)", arguments: [id, module.name, module.version])
+                }
+            }
             for (key, value) in tags {
                 try db.execute(sql: "INSERT INTO run_tags(run_id, key, value) VALUES (?, ?, ?)", arguments: [id, key, value])
             }

@@ -82,23 +82,43 @@ extension Store {
                 let data: Data = row[1]
                 contents[row[0]] = String(decoding: data, as: UTF8.self)
             }
-            return ShareDetail(proposal: proposal, contents: contents)
+            let tests = try Row.fetchAll(
+                db, sql: "SELECT passed, main_commit, summary, seconds, created_at, output FROM share_tests WHERE proposal_id = ? ORDER BY id",
+                arguments: [id]
+            ).map { ShareTestRun(summary: Self.testSummary($0, from: 0), output: $0[5]) }
+            return ShareDetail(proposal: proposal, contents: contents, tests: tests)
         }
     }
 
     static func proposals(sql: String, arguments: StatementArguments, in db: Database) throws -> [ShareProposal] {
         let rows = try Row.fetchAll(
             db,
-            sql: "SELECT p.id, p.name, p.version, p.status, p.summary, p.direction, p.job_id, p.runs, p.created_at FROM share_proposals p \(sql) ORDER BY p.id",
+            sql: """
+                SELECT p.id, p.name, p.version, p.status, p.summary, p.direction, p.job_id, p.runs, p.created_at,
+                  p.reviewer, p.reason, p.landed_commit,
+                  (SELECT MAX(j.id) FROM jobs j WHERE j.review_of = p.id) AS review_job
+                FROM share_proposals p \(sql) ORDER BY p.id
+                """,
             arguments: arguments)
         var files: [Int64: [ShareFile]] = [:]
+        var tests: [Int64: ShareTestSummary] = [:]
         let ids = rows.map { ($0[0] as Int64) }
         if !ids.isEmpty {
+            let list = ids.map(String.init).joined(separator: ",")
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT proposal_id, path, bytes, sha256, is_test FROM share_files WHERE proposal_id IN (\(ids.map(String.init).joined(separator: ","))) ORDER BY proposal_id, is_test, path")
+                sql: "SELECT proposal_id, path, bytes, sha256, is_test FROM share_files WHERE proposal_id IN (\(list)) ORDER BY proposal_id, is_test, path")
             {
                 files[row[0], default: []].append(ShareFile(path: row[1], bytes: row[2], sha256: row[3], isTest: row[4]))
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.proposal_id, t.passed, t.main_commit, t.summary, t.seconds, t.created_at FROM share_tests t
+                    WHERE t.id IN (SELECT MAX(id) FROM share_tests WHERE proposal_id IN (\(list)) GROUP BY proposal_id)
+                    """)
+            {
+                tests[row[0]] = Self.testSummary(row, from: 1)
             }
         }
         return rows.map { row in
@@ -108,7 +128,16 @@ extension Store {
             let created: Date = row[8]
             return ShareProposal(
                 id: id, name: row[1], version: row[2], status: row[3], summary: row[4], direction: row[5], jobID: row[6],
-                runs: runs, files: files[id] ?? [], createdAt: Timestamp.format(created))
+                runs: runs, files: files[id] ?? [], createdAt: Timestamp.format(created), reviewer: row[9], reason: row[10],
+                reviewJob: row[12], landedCommit: row[11], test: tests[id])
         }
+    }
+
+    /// A test summary from `passed, main_commit, summary, seconds, created_at` at `index`.
+    static func testSummary(_ row: Row, from index: Int) -> ShareTestSummary {
+        let at: Date = row[index + 4]
+        return ShareTestSummary(
+            passed: row[index], mainCommit: row[index + 1], summary: row[index + 2], seconds: row[index + 3],
+            at: Timestamp.format(at))
     }
 }

@@ -46,7 +46,8 @@ struct DashboardCommand: ParsableCommand {
             }
             return DashboardData(
                 title: title, generatedAt: Timestamp.format(Date()), leaderboard: try client.leaderboard(), runs: runs,
-                curves: curves, jobs: try client.list(), directions: try client.directions(), usage: try? client.usageReport())
+                curves: curves, jobs: try client.list(), directions: try client.directions(), usage: try? client.usageReport(),
+                sharedModules: (try? client.summary().sharedModules) ?? [])
         }
         let html = DashboardRenderer.render(data)
         let path = absolutePath(output)

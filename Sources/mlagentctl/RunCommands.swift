@@ -58,11 +58,16 @@ struct RunStartCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: "A hyperparameter KEY=VALUE (repeatable; written once).")
     var params: [String] = []
 
+    @Option(name: .customLong("uses"), help: "A shared module (shared/NAME on main) the run imports (repeatable).")
+    var uses: [String] = []
+
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
         let params = try KeyValues.parse(params, option: "--param")
-        let run = try options.withClient { try $0.startRun(RunStartParams(name: name, rationale: rationale, params: params)) }
+        let run = try options.withClient {
+            try $0.startRun(RunStartParams(name: name, rationale: rationale, params: params, uses: uses.isEmpty ? nil : uses))
+        }
         if options.json { return try options.printJSON(run) }
         Output.line(String(run.id))
     }

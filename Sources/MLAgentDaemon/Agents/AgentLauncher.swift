@@ -19,6 +19,8 @@ struct AgentLauncher: Sendable {
         var gpu: String?
         /// The job's cgroup or rlimits, and the agents' OOM score.
         var confinement = AgentConfinement()
+        /// The shared modules on `PYTHONPATH` and the prompt's shared-code placeholders.
+        var shared = SharedPrompt.Context()
     }
 
     /// The directory holding `mlagentctl` (installed beside `mlagentd`).
@@ -72,6 +74,10 @@ struct AgentLauncher: Sendable {
         environment["MLAGENT_DEADLINE"] = String(Int(Date().timeIntervalSince1970 + launch.profile.timeout.seconds))
         environment["PATH"] = agentBinDirectory + ":" + (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
         if let gpu = launch.gpu { environment["CUDA_VISIBLE_DEVICES"] = gpu }
+        if !launch.shared.pythonPath.isEmpty {
+            environment["PYTHONPATH"] = (launch.shared.pythonPath + [environment["PYTHONPATH"]].compactMap { $0 }.filter { !$0.isEmpty })
+                .joined(separator: ":")
+        }
         for (key, value) in launch.profile.environment { environment[key] = value }
         return environment
     }
@@ -265,14 +271,14 @@ struct AgentLauncher: Sendable {
 
     func renderPrompt(_ launch: Launch) throws -> String {
         var text = ""
-        for name in ["experiment-runner.md", "submit.md"] {
+        for name in launch.job.reviewOf == nil ? ["experiment-runner.md", "submit.md"] : [SharedPrompt.reviewerTemplate] {
             let path = (promptsDir as NSString).appendingPathComponent(name)
             guard let part = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigError("prompt template \(path) is missing; set [daemon] prompts_dir to the directory holding experiment-runner.md and submit.md")
+                throw ConfigError("prompt template \(path) is missing; set [daemon] prompts_dir to the directory holding experiment-runner.md, submit.md and \(SharedPrompt.reviewerTemplate)")
             }
             text += part + "\n"
         }
-        let values = [
+        var values = [
             "{job_id}": String(launch.job.id), "{direction}": launch.job.direction, "{guidance}": launch.job.guidance,
             "{worktree}": launch.worktree,
             "{branch}": launch.job.direction.isEmpty ? "exp/<the name you declare>" : "exp/\(launch.job.direction)",
@@ -284,6 +290,7 @@ struct AgentLauncher: Sendable {
             "{mlagentctl}": (agentBinDirectory as NSString).appendingPathComponent("mlagentctl"),
             "{submit_steps}": SubmitSteps.text(config.submitMode, predictions: config.metric.predictionDescription),
         ]
+        values.merge(launch.shared.values) { _, shared in shared }
         return Placeholders.fill(text, values)
     }
 

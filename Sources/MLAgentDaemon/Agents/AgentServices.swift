@@ -6,4 +6,6 @@ struct AgentServices: Sendable {
     let evaluator: Evaluator
     let artifacts: ArtifactStore
     let replayer: ModelReplayer
+    /// Gate 1 of shared code, woken by each proposal.
+    let shareGate: ShareGate
 }

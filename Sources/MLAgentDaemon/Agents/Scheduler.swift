@@ -55,14 +55,14 @@ actor Scheduler: Service {
     /// `mlagentctl stop`: no autonomous launches until `resume`.
     var stopped = false
 
-    init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor) {
+    init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor, limits: AgentLimits) {
         self.core = core
         self.launcher = launcher
         self.workspace = workspace
         self.merge = merge
         self.usage = UsageMeter(core: core)
         self.logger = core.logger
-        self.limits = AgentLimits.detect(logger: core.logger)
+        self.limits = limits
     }
 
     nonisolated func wake() {
@@ -149,13 +149,15 @@ actor Scheduler: Service {
         defer { launching.remove(job.id) }
         var cgroup: JobCgroup?
         do {
-            _ = try await workspace.addWorktree(
+            let (_, main) = try await workspace.addWorktreeFromMain(
                 name: (worktree as NSString).lastPathComponent,
                 branch: job.direction.isEmpty ? nil : "exp/\(job.direction)")
+            try await core.store.recordBaseCommit(jobID: job.id, commit: main)
             merge.wake()
             let gpu = freeGPU()
             var launch = AgentLauncher.Launch(
                 job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: gpu)
+            launch.shared = try await SharedPrompt.context(for: job, worktree: worktree, store: core.store)
             (launch.confinement, cgroup) = try limits.confine(jobID: job.id, profile: profile)
             let launcher = launcher
             // Under the workspace lock: no git child (and none of its pipes) exists meanwhile.
@@ -195,7 +197,8 @@ actor Scheduler: Service {
         guard config.autonomy != .manual, !stopped, !awaitingOperator else { return }
         let counts = core.store.counts()
         guard (counts[.queued] ?? 0) == 0, agents.count < config.maxAgents else { return }
-        let started = ((try? await core.store.directions()) ?? []).count + agents.values.filter { $0.job.direction.isEmpty }.count
+        let started = ((try? await core.store.directions()) ?? []).count
+            + agents.values.filter { $0.job.direction.isEmpty && $0.job.reviewOf == nil }.count
         guard started < config.maxDirections else { return }
         _ = try? await core.store.enqueue(.init(direction: "", guidance: "", agent: config.defaultAgent, priority: 0))
     }

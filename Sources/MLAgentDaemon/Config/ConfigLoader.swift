@@ -33,7 +33,7 @@ public enum ConfigLoader {
         }
         var config = base
         let reader = Reader(source: source)
-        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "mlflow", "agents"]
+        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "mlflow", "agents", "shared"]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
         }
@@ -181,6 +181,17 @@ public enum ConfigLoader {
                 let agent = try ProfileConfig.read(profile, key: key, base: config.agents[name], source: source)
                 config.agents[name] = agent
             }
+        }
+        if let shared = try reader.section(table, "shared", keys: ["review", "reviewer", "test_timeout"]) {
+            if let v = try reader.choice(shared, "shared.review", Store.ShareReviewMode.allCases.map(\.rawValue)) {
+                config.sharedReview = Store.ShareReviewMode(rawValue: v)!
+            }
+            if let v = try reader.string(shared, "shared.reviewer") { config.sharedReviewer = v }
+            if let v = try reader.duration(shared, "shared.test_timeout") { config.sharedTestTimeout = v }
+        }
+        if config.sharedReview == .agent, config.agents[config.sharedReviewer] == nil {
+            throw ConfigError(
+                "\(source): shared.review = \"agent\" needs shared.reviewer naming an agent profile (got \"\(config.sharedReviewer)\"); known: \(config.agents.keys.sorted().joined(separator: ", "))")
         }
         if config.agents[config.defaultAgent] == nil {
             throw ConfigError("\(source): scheduler.default_agent = \"\(config.defaultAgent)\" names no profile; known: \(config.agents.keys.sorted().joined(separator: ", "))")

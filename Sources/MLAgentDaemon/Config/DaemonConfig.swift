@@ -80,6 +80,13 @@ public struct DaemonConfig: Sendable, Equatable {
     public enum SubmitMode: String, Sendable, CaseIterable {
         case replay, predictions
     }
+    // [shared]
+    /// Who approves proposals of shared code that passed their tests: the operator, a reviewer
+    /// agent (`sharedReviewer`'s profile) or nobody (`tests`: what passes lands).
+    public var sharedReview: Store.ShareReviewMode = .operator
+    public var sharedReviewer = ""
+    /// The wall-clock limit of one run of a proposal's tests (all modules' tests together).
+    public var sharedTestTimeout: Duration = .seconds(300)
     /// Largest artifact (file or directory) an agent may upload.
     public var maxArtifactBytes: Int64 = 1 << 30
     /// Artifacts of a run up to this size are copied into `mlruns/` on main; larger ones stay

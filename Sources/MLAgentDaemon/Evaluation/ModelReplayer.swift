@@ -46,24 +46,18 @@ struct ModelReplayer: Sendable {
         let sandboxed = config.sandbox == .bwrap
         // The sandbox's user is the daemon's own uid mapped into its user namespace, so the
         // output directory is writable there as it is.
-        let started = ContinuousClock.now
-        let cgroup = try? limits.cgroups?.create(
-            leaf: "replay-\(run)-\((directory as NSString).lastPathComponent)",
-            limits: .init(maxProcesses: 256, maxMemory: config.replayMaxMemory, cpuWeight: AgentProfile.defaultCPUWeight))
-        let confinement = cgroup.map { AgentConfinement(procsFiles: $0.procsFiles) }
-            ?? AgentConfinement(rlimitDataBytes: config.replayMaxMemory)
-        let argv = confinement.wrap(sandboxed ? sandbox.argv(mode: mode) : sandbox.scorerArgv(mode: mode, sandboxed: false))
-        var pid: pid_t = 0
-        let status = AgentLauncher.spawn(argv: argv, environment: ScorerSandbox.environment(config: config), logPath: logPath, pid: &pid)
-        guard status == 0 else {
-            cgroup?.remove()
-            throw RPCError(.internalError, "cannot start the scorer: \(String(cString: strerror(status)))")
+        let process = ConfinedProcess(
+            limits: limits, leaf: "replay-\(run)-\((directory as NSString).lastPathComponent)", maxMemory: config.replayMaxMemory)
+        let exit: ConfinedProcess.Exit
+        do {
+            exit = try await process.run(
+                argv: sandboxed ? sandbox.argv(mode: mode) : sandbox.scorerArgv(mode: mode, sandboxed: false),
+                environment: ScorerSandbox.environment(config: config), logPath: logPath,
+                deadline: ContinuousClock.now + config.replayTimeout)
+        } catch {
+            throw RPCError(.internalError, "cannot start the scorer: \(error)")
         }
-        let exit = await wait(pid: pid, cgroup: cgroup)
-        let seconds = Self.seconds(ContinuousClock.now - started)
-        let oomKills = cgroup?.events().oomKills ?? 0
-        cgroup?.kill()
-        if let cgroup { Task.detached { cgroup.remove(waiting: true) } }
+        let seconds = exit.seconds
         let log = Scheduler.tail(of: logPath, lines: 30)
         if sandboxed, log.hasPrefix("bwrap: ") {
             // The sandbox could not be made: the daemon's problem, not the model's.
@@ -72,13 +66,13 @@ struct ModelReplayer: Sendable {
                 .internalError, "the daemon could not start its scorer (reported in its log); nothing was scored or spent, try again later")
         }
         let outcome: Outcome
-        if exit == nil {
+        if exit.status == nil {
             outcome = .failed(reason: "the scorer ran past its time limit ([evaluation] replay_timeout = \(DurationText.format(config.replayTimeout))) and was stopped")
-        } else if oomKills > 0 || log.contains("MemoryError") {
+        } else if exit.oomKills > 0 || log.contains("MemoryError") {
             outcome = .failed(reason: "the scorer ran out of its memory limit ([evaluation] replay_max_memory = \(AgentLimits.size(config.replayMaxMemory))) and was stopped")
-        } else if let exit, exit != 0 {
+        } else if let status = exit.status, status != 0 {
             let line = log.split(separator: "\n").last { $0.hasPrefix("mlagent-replay: ") }
-            outcome = .failed(reason: line.map { String($0.dropFirst("mlagent-replay: ".count)) } ?? "the scorer exited with status \(exit)")
+            outcome = .failed(reason: line.map { String($0.dropFirst("mlagent-replay: ".count)) } ?? "the scorer exited with status \(status)")
         } else {
             outcome = await Self.read(out: out)
         }
@@ -98,33 +92,6 @@ struct ModelReplayer: Sendable {
             guard errno == EEXIST else { break }
         }
         throw RPCError(.internalError, "cannot create a replay directory: \(String(cString: strerror(errno)))")
-    }
-
-    /// Waits for the scorer; nil when it ran past the time limit (it is killed then).
-    private func wait(pid: pid_t, cgroup: JobCgroup?) async -> Int32? {
-        let deadline = ContinuousClock.now + config.replayTimeout
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return Self.exitCode(status) }
-            if result < 0, errno != EINTR { return -1 }
-            if ContinuousClock.now >= deadline {
-                kill(-pid, SIGKILL)
-                cgroup?.kill()
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-    }
-
-    static func exitCode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// The predictions files the scorer wrote, opened without following links (the model could

@@ -32,25 +32,30 @@ struct ScorerSandbox: Sendable {
 
     /// The whole command: bwrap's arguments, then the scorer.
     func argv(mode: String) -> [String] {
-        let (uid, gid) = AgentLauncher.sandboxIDs
-        var arguments = [
-            AgentLauncher.bwrapPath, "--unshare-all", "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
-            "--new-session", "--die-with-parent", "--hostname", "mlagent-replay",
-        ]
-        if AgentLauncher.bwrapDisablesUserns { arguments.append("--disable-userns") }
-        // The agents' base: system directories, the Python mounted back, the state and data
-        // hidden; none of an agent's worktree, home, socket or mlagentctl, and no resolver.
-        let view = SandboxView(
-            stateDir: config.stateDir, dataDir: config.dataDir, workspaceGitDir: "", socketPath: "", worktree: out,
-            home: out, roPaths: config.sandboxROPaths, needs: SandboxPaths.program(config.python), mlagentctl: "")
-        // A model that needs a GPU sees the GPUs agents see (CUDA_VISIBLE_DEVICES in ``environment(config:)``).
-        arguments += view.baseArguments(gpuDevices: AgentLauncher.gpuDevices(), resolver: false)
+        var arguments = Self.isolated(config: config, hostname: "mlagent-replay")
         arguments += ["--ro-bind", model, Self.modelPath, "--ro-bind", script, Self.scriptPath]
         for feature in features {
             arguments += ["--ro-bind", feature.path, "\(Self.dataPath)/\(feature.name)_X.csv"]
         }
         arguments += ["--bind", out, Self.outPath, "--remount-ro", "/", "--chdir", Self.outPath]
         return arguments + ["--"] + scorerArgv(mode: mode, sandboxed: true)
+    }
+
+    /// bubblewrap with every namespace unshared and no capabilities, over the agents' base:
+    /// the system directories, the Python mounted back, the state and data hidden; none of an
+    /// agent's worktree, home, socket or mlagentctl, and no resolver. A child that needs a GPU
+    /// sees the GPUs agents see (`CUDA_VISIBLE_DEVICES` in ``environment(config:)``).
+    static func isolated(config: DaemonConfig, hostname: String) -> [String] {
+        let (uid, gid) = AgentLauncher.sandboxIDs
+        var arguments = [
+            AgentLauncher.bwrapPath, "--unshare-all", "--unshare-user", "--uid", String(uid), "--gid", String(gid), "--cap-drop", "ALL",
+            "--new-session", "--die-with-parent", "--hostname", hostname,
+        ]
+        if AgentLauncher.bwrapDisablesUserns { arguments.append("--disable-userns") }
+        let view = SandboxView(
+            stateDir: config.stateDir, dataDir: config.dataDir, workspaceGitDir: "", socketPath: "", worktree: "/nonexistent",
+            home: "/nonexistent", roPaths: config.sandboxROPaths, needs: SandboxPaths.program(config.python), mlagentctl: "")
+        return arguments + view.baseArguments(gpuDevices: AgentLauncher.gpuDevices(), resolver: false)
     }
 
     /// The scorer's environment: nothing of the daemon's but a plain `PATH` and locale, and the

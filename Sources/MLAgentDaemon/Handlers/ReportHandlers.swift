@@ -28,7 +28,13 @@ struct SummaryHandler: RequestHandler {
         if let comparer { board = await comparer.annotate(board) }
         let runs = try await core.store.runs()
         let directions = try await core.store.directions()
-        return SummaryReport.build(board: board, runs: runs, directions: directions)
+        var summary = SummaryReport.build(board: board, runs: runs, directions: directions)
+        let modules = try await core.store.sharedModules(higherIsBetter: board.higherIsBetter)
+        if !modules.isEmpty {
+            summary.sharedModules = modules
+            summary.text += "\n" + SummaryReport.sharedLines(modules).joined(separator: "\n")
+        }
+        return summary
     }
 }
 
@@ -115,6 +121,20 @@ enum SummaryReport {
             overfitDirections: overfit, text: lines.joined(separator: "\n"))
         summary.indistinguishableFromBest = indistinguishable(board)
         return summary
+    }
+
+    /// Each shared module and how the runs that imported it scored, by direction.
+    static func sharedLines(_ modules: [SharedModule]) -> [String] {
+        var lines = ["", "Shared code on main:"]
+        for module in modules {
+            lines.append("- \(module.name) v\(module.version) (from \(module.direction)): \(firstLine(module.summary))")
+            if module.adoptions.isEmpty { lines.append("  Not used by any run yet.") }
+            for adoption in module.adoptions {
+                lines.append(
+                    "  Used by \(adoption.direction): run\(adoption.runs.count == 1 ? "" : "s") \(adoption.runs.map(String.init).joined(separator: ", ")), best public \(format(adoption.best))")
+            }
+        }
+        return lines
     }
 
     static func format(_ value: Double?) -> String {

@@ -2,7 +2,8 @@ import Foundation
 import MLAgentProtocol
 import MLAgentStore
 
-/// `run.start` (agent): a new run in the caller's direction, with its rationale and params.
+/// `run.start` (agent): a new run in the caller's direction, with its rationale, params and the
+/// shared modules it imports.
 struct RunStartHandler: RequestHandler {
     static let method = Method.runStart
     static let access = MethodAccess.agent
@@ -16,7 +17,9 @@ struct RunStartHandler: RequestHandler {
             params.rationale, field: "rationale", limit: RunValidation.maxRationaleBytes,
             whenEmpty: "say why this configuration is worth a run")
         try RunValidation.checkParams(params.params)
-        let run = try await core.store.startRun(jobID: jobID, name: name, rationale: rationale, params: params.params ?? [:])
+        let uses = params.uses ?? []
+        guard uses.count <= 64 else { throw RunValidation.invalid("a run records at most 64 shared modules", field: "uses") }
+        let run = try await core.store.startRun(jobID: jobID, name: name, rationale: rationale, params: params.params ?? [:], uses: uses)
         core.logger.info("run started", metadata: ["job.id": "\(jobID)", "direction": "\(run.direction)", "run": "\(run.id)"])
         return run
     }

@@ -51,6 +51,7 @@ struct ShareProposeHandler: RequestHandler {
             files.append(.init(path: relative, content: data, sha256: Self.hex(SHA256.hash(data: data)), isTest: isTest))
         }
         let proposal = try await core.store.propose(jobID: jobID, name: params.name, summary: summary, files: files, runs: params.runs)
+        services.shareGate.wake()
         core.logger.info(
             "shared code proposed",
             metadata: ["job.id": "\(jobID)", "proposal": "\(proposal.id)", "name": "\(proposal.name)", "version": "\(proposal.version)"])
@@ -61,6 +62,12 @@ struct ShareProposeHandler: RequestHandler {
     static func relative(_ path: String, worktree: String) throws -> String {
         let relative = try WorktreeFiles.components(of: path, worktree: worktree).joined(separator: "/")
         if let problem = RecordRules.artifactNameProblem(relative) { throw RunValidation.invalid("\(relative): \(problem)", field: "paths") }
+        if relative.lowercased() == "readme.md" {
+            throw RunValidation.invalid("README.md is written by the daemon when the module lands (summary, tests, review); leave it out", field: "paths")
+        }
+        if relative.split(separator: "/").contains(where: { $0.lowercased().hasPrefix(".git") }) {
+            throw RunValidation.invalid("\(relative): git's own files (.git*) are not shared", field: "paths")
+        }
         return relative
     }
 

@@ -29,6 +29,7 @@ extension ControlServer {
         router.register(UsageHandler(core: core))
         router.register(ShareListHandler(core: core))
         router.register(ShareShowHandler(core: core))
+        router.register(ShareDiffHandler(core: core))
         if let mirror {
             router.register(MLflowStatusHandler(mirror: mirror, server: mlflowServer))
             router.register(MLflowSyncHandler(mirror: mirror, core: core))
@@ -41,6 +42,9 @@ extension ControlServer {
             router.register(EvalHandler(core: core, evaluator: services.evaluator))
             router.register(SubmitHandler(core: core, services: services))
             router.register(ShareProposeHandler(core: core, services: services))
+            router.register(ShareApproveHandler(core: core, services: services))
+            router.register(ShareRejectHandler(core: core, services: services))
+            router.register(ShareReviewHandler(core: core, services: services))
             router.register(DeclareHandler(core: core, services: services))
             router.register(FinishHandler(core: core, services: services))
             router.register(ExploreHandler(core: core, services: services))

@@ -16,7 +16,10 @@ enum DirectionFile {
         var overfitGap: Double
     }
 
-    static func render(_ direction: Direction, job: Job?, results: Results? = nil, messages: [InboxMessage] = [], usage: TokenUsage? = nil) -> String {
+    static func render(
+        _ direction: Direction, job: Job?, results: Results? = nil, messages: [InboxMessage] = [], usage: TokenUsage? = nil,
+        shared: Shared? = nil
+    ) -> String {
         var lines = ["# \(direction.name)", ""]
         lines.append("- Branch: \(direction.branch)")
         lines.append("- Status: \(direction.status)\(direction.overfit ? " (flagged: overfit)" : "")")
@@ -43,6 +46,7 @@ enum DirectionFile {
         } else if direction.status == "completed" {
             lines.append("Completed. No run records were reported for this direction.")
         }
+        lines += sharedLines(shared)
         lines += ["", "## Learnings", ""]
         let learnings = direction.learnings?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         lines.append(learnings.isEmpty ? "None yet." : learnings)

@@ -46,6 +46,11 @@ extension MergeActor {
         let job = try? await core.store.job(id: direction.jobID)
         let messages = final ? try await core.store.inboxMessages(jobID: direction.jobID) : []
         let usage = final ? try? await core.store.usage(direction: direction.name) : nil
-        return DirectionFile.render(direction, job: job, results: results, messages: messages, usage: usage)
+        let shared = final
+            ? DirectionFile.Shared(
+                uses: try await core.store.sharedUses(direction: direction.name),
+                proposals: try await core.store.proposals().filter { $0.direction == direction.name })
+            : nil
+        return DirectionFile.render(direction, job: job, results: results, messages: messages, usage: usage, shared: shared)
     }
 }

@@ -10,7 +10,7 @@ import ServiceLifecycle
 actor MergeActor: Service {
     let core: DaemonCore
     let workspace: Workspace
-    private let logger: Logger
+    let logger: Logger
     private var wakeUp: AsyncStream<Void>.Continuation?
     private var failures: [Int64: Int] = [:]
     /// A failing intent is retried with backoff (1 s doubling), not on every wake-up: a lock
@@ -22,10 +22,19 @@ actor MergeActor: Service {
     private var pushDelay: Duration = .seconds(1)
     static let maxFailures = 5
 
-    init(core: DaemonCore, workspace: Workspace) {
+    /// Runs a proposal's tests again when `main` moved since they passed (nil: no shared code).
+    let tester: ShareTester?
+
+    init(core: DaemonCore, workspace: Workspace, tester: ShareTester? = nil) {
         self.core = core
         self.workspace = workspace
+        self.tester = tester
         self.logger = core.logger
+    }
+
+    /// Runs `body` while no landing can change `main`.
+    func holdingMain<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await drainLock.withLock(body)
     }
 
     /// Asks the actor to look for pending intents now.
@@ -85,7 +94,7 @@ actor MergeActor: Service {
         }
     }
 
-    private let drainLock = AsyncLock()
+    let drainLock = AsyncLock()
 
     private func drainPending() async {
         guard let pending = try? await core.store.pendingIntents(), !pending.isEmpty else { return }
@@ -102,8 +111,12 @@ actor MergeActor: Service {
                 if batch.isEmpty {
                     let intent = pending[index]
                     index += 1
-                    let commit = try await archive(intent)
-                    try await core.store.completeIntent(intent, commit: commit)
+                    if intent.kind == .share {
+                        try await landShare(intent)
+                    } else {
+                        let commit = try await archive(intent)
+                        try await core.store.completeIntent(intent, commit: commit)
+                    }
                     failures[intent.id] = nil
                     retryAt[intent.id] = nil
                 } else {

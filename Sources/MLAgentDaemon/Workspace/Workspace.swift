@@ -112,6 +112,8 @@ struct Workspace: Sendable {
         var intentID: Int64
         var message: String
         var files: [String: Content]
+        /// Paths (files or whole directories) removed before `files` are written.
+        var deletions: [String] = []
     }
 
     /// Lands each landing as its own commit on top of `main`, all through one `git fast-import`
@@ -144,6 +146,10 @@ struct Workspace: Sendable {
             try stream.write(messageData)
             try stream.write("\n")
             if index == 0, hasMain { try stream.write("from refs/heads/main^0\n") }
+            for path in landing.deletions {
+                try Self.checkKnowledgeBasePath(path)
+                try stream.write("D \(path)\n")
+            }
             for (path, content) in landing.files.sorted(by: { $0.key < $1.key }) {
                 if landing.intentID > 0 { try Self.checkKnowledgeBasePath(path) }
                 switch content {
@@ -229,6 +235,15 @@ struct Workspace: Sendable {
             throw ConfigError("git recorded the worktree \(location) elsewhere than \(metadata(of: location)); remove stale entries with `git worktree prune` in \(path)")
         }
         return location
+    }
+
+    /// A fresh worktree (as ``addWorktree(name:branch:)``) and the commit `main` was at when it
+    /// was made, read under the same lock: where a job started.
+    func addWorktreeFromMain(name: String, branch: String?) async throws -> (path: String, main: String) {
+        try await lock.withLock {
+            let main = try await git.run(["rev-parse", "--verify", "refs/heads/main^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            return (try await addWorktreeUnlocked(name: name, branch: branch), main)
+        }
     }
 
     /// The worktree's own metadata in the workspace repository (`.git/worktrees/<name>`), which

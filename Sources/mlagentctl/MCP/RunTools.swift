@@ -22,11 +22,12 @@ enum RunTools {
                 "name": ToolSchema.string("A short name for the configuration, e.g. hgb-depth6.", minLength: 1),
                 "rationale": ToolSchema.string("Why this configuration, given what you already know.", minLength: 1),
                 "params": ToolSchema.stringMap("Hyperparameters, e.g. {\"max_depth\": \"6\", \"learning_rate\": \"0.05\"}."),
+                "uses": ToolSchema.stringArray("The shared modules (shared/NAME on main) this run imports."),
             ], required: ["name", "rationale"])
     ) { arguments, client in
         let params = RunStartParams(
             name: try arguments.string("name"), rationale: try arguments.string("rationale"),
-            params: try arguments.stringMap("params"))
+            params: try arguments.stringMap("params"), uses: try arguments.optionalStrings("uses"))
         return try toolValue(try client.startRun(params))
     }
 

@@ -53,6 +53,15 @@ struct ToolArguments: Sendable {
         return result
     }
 
+    /// An array of strings, nil when absent.
+    func optionalStrings(_ key: String) throws -> [String]? {
+        guard let items = try array(key) else { return nil }
+        return try items.map { item in
+            guard let text = item.stringValue else { throw ToolInputError("\(tool): `\(key)` must be an array of strings") }
+            return text
+        }
+    }
+
     func array(_ key: String) throws -> [Value]? {
         guard let value = values[key], !value.isNull else { return nil }
         guard let items = value.arrayValue else { throw ToolInputError("\(tool): `\(key)` must be an array") }

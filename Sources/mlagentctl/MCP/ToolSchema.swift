@@ -39,6 +39,11 @@ enum ToolSchema {
         ])
     }
 
+    /// An array of strings (names).
+    static func stringArray(_ description: String) -> Value {
+        .object(["type": "array", "description": .string(description), "items": .object(["type": "string"])])
+    }
+
     static func run(_ what: String = "The run id (from start_run or list_runs).") -> Value {
         integer(what, minimum: 1)
     }
