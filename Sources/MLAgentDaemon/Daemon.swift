@@ -48,6 +48,8 @@ public enum Daemon {
         case .none:
             logger.warning("sandbox disabled ([sandbox] mode = \"none\"): agents can read every file the daemon's user can, targets included")
         }
+        // Candidates of shared code a crash left behind (none is in use before the services start).
+        await workspace.removeStaleCandidates()
         let limits = AgentLimits.detect(logger: logger)
         let tester = ShareTester(config: config, workspace: workspace, limits: limits, logger: logger)
         let merge = MergeActor(core: core, workspace: workspace, tester: tester)

@@ -10,40 +10,13 @@ import Testing
 struct ShareTests {
     @Test("an agent proposes a utility with tests, then its next version; links, data, copied targets, bad names, large files, paths outside and operators are refused")
     func proposals() throws {
-        let daemon = try TestDaemon(
-            label: "shr",
-            config: """
-                [daemon]
-                data_dir = "@DIR@/data"
-                prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
-                [scheduler]
-                default_agent = "puppet"
-                kill_grace = "2s"
-                [agents.puppet]
-                command = ["sh", "@DIR@/agents/puppet.sh"]
-                """)
-        let targets = (0..<60).map { $0 % 3 == 0 ? "1" : "0" }
-        let features = "f00\n" + (0..<60).map { "\(Double($0) / 10)" }.joined(separator: "\n") + "\n"
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", features)
-        try daemon.write("data/val_private_X.csv", features)
-        try daemon.write("data/val_public_y.csv", "target\n" + targets.joined(separator: "\n") + "\n")
-        try daemon.write("data/val_private_y.csv", "target\n" + targets.reversed().joined(separator: "\n") + "\n")
-        try daemon.write(
-            "agents/puppet.sh",
-            """
-            echo "$MLAGENT_TOKEN $(pwd)" > .puppet
-            while [ ! -e @DIR@/ctl/release-$MLAGENT_JOB_ID ]; do sleep 0.1; done
-            """)
+        let fixture = try ShareFixture(label: "shr")
+        let daemon = fixture.daemon
         try daemon.start(launching: true)
         let client = try daemon.client()
         _ = try client.enqueue(EnqueueParams(direction: "target-encoding"))
-        let (ctl, worktree) = try EvaluationTests().puppet(daemon, job: 1)
-        func write(_ name: String, _ text: String) throws {
-            let path = worktree + "/" + name
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        }
+        let (ctl, worktree) = try fixture.puppet(job: 1)
+        func write(_ name: String, _ text: String) throws { try ShareFixture.write(worktree, name, text) }
         func refused(_ arguments: [String], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             let result = try ctl(["share", "propose"] + arguments)
             #expect(result.status == 1, "\(arguments): \(result.stdout)", sourceLocation: sourceLocation)
@@ -94,6 +67,10 @@ struct ShareTests {
         try refused(["lib/big.py", "--name", "big", "--summary", "s"], "more than the limit of 1048576 bytes")
         try refused(["/etc/hostname", "--name", "host", "--summary", "s"], "outside")
         try refused(["lib/encoding.py", "lib/encoding.py", "--name", "twice", "--summary", "s"], "named twice")
+        try write("README.md", "# mine\n")
+        try refused(["README.md", "--name", "readme", "--summary", "s"], "README.md is written by the daemon")
+        try write("lib/.gitattributes", "* filter=x\n")
+        try refused(["lib/.gitattributes", "--name", "attrs", "--summary", "s"], "git's own files (.git*) are not shared")
         let operatorCall = try daemon.ctl("share", "propose", worktree + "/lib/encoding.py", "--name", "op", "--summary", "s")
         #expect(operatorCall.status == 1 && operatorCall.stderr.contains("share.propose is an agent call"), "\(operatorCall.stderr)")
 

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Gate 1, as a service: tests each proposal in turn (``ShareTester``) on the current `main`
 /// and records the result, which, by `[shared] review`, leaves it for the operator, enqueues
 /// its reviewer job or approves it. Proposals left `proposed` by a crash are tested at the next
-/// start; candidates it left are removed.
+/// start (the candidates it left are removed before any service starts).
 actor ShareGate: Service {
     let core: DaemonCore
     let tester: ShareTester
@@ -34,7 +34,6 @@ actor ShareGate: Service {
     func run() async throws {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wakeUp = continuation
-        await tester.workspace.removeStaleCandidates()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
