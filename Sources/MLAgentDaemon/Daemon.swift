@@ -10,6 +10,11 @@ public enum Daemon {
     public static func run(config: DaemonConfig, logger: Logger) async throws {
         // A child (git) that exits early must not kill the daemon through a write to its pipe.
         signal(SIGPIPE, SIG_IGN)
+        if config.agents.values.contains(where: { $0.executor == .slurm }),
+            let problem = SlurmConfig.stateProblem(stateDir: config.stateDir, worktreeRoot: config.slurm.worktreeRoot)
+        {
+            throw ConfigError("cannot start with a Slurm profile: \(problem)")
+        }
         try prepareDirectories(config)
         let lock = try StateLock(directory: config.stateDir)
         defer { lock.release() }

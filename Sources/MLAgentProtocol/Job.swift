@@ -66,6 +66,8 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
     public var reviewOf: Int64?
     /// The `main` commit the job's worktree started from.
     public var baseCommit: String?
+    /// The Slurm job of a job whose profile runs on the cluster.
+    public var slurm: SlurmJob?
 
     /// Ended, and nothing of it is still to be written to its branch.
     public var isSettled: Bool { state.isFinal && archive != "pending" }
@@ -74,8 +76,9 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         id: Int64, direction: String, guidance: String, agent: String, priority: Int,
         state: JobState, attempts: Int, reason: String?, createdAt: Date, updatedAt: Date,
         startedAt: Date?, finishedAt: Date?, pid: Int32? = nil, worktree: String? = nil, logPath: String? = nil,
-        archive: String? = nil, reviewOf: Int64? = nil, baseCommit: String? = nil
+        archive: String? = nil, reviewOf: Int64? = nil, baseCommit: String? = nil, slurm: SlurmJob? = nil
     ) {
+        self.slurm = slurm
         self.archive = archive
         self.reviewOf = reviewOf
         self.baseCommit = baseCommit
@@ -108,6 +111,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         case resources
         case reviewOf = "review_of"
         case baseCommit = "base_commit"
+        case slurm
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -132,6 +136,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         try c.encodeIfPresent(resources, forKey: .resources)
         try c.encodeIfPresent(reviewOf, forKey: .reviewOf)
         try c.encodeIfPresent(baseCommit, forKey: .baseCommit)
+        try c.encodeIfPresent(slurm, forKey: .slurm)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -156,6 +161,7 @@ public struct Job: Sendable, Codable, Equatable, Identifiable {
         resources = try c.decodeIfPresent(AgentResources.self, forKey: .resources)
         reviewOf = try c.decodeIfPresent(Int64.self, forKey: .reviewOf)
         baseCommit = try c.decodeIfPresent(String.self, forKey: .baseCommit)
+        slurm = try c.decodeIfPresent(SlurmJob.self, forKey: .slurm)
     }
 }
 

@@ -180,6 +180,24 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     public var usage: TokenUsage?
     /// What the artifact store holds, against its caps.
     public var artifacts: ArtifactStoreUsage?
+    /// The Slurm cluster's pool, when a profile runs there (`pool` then counts local agents only).
+    public var cluster: ClusterPool?
+
+    public struct ClusterPool: Sendable, Codable, Equatable {
+        /// Jobs running on a node, and those waiting in Slurm's queue (or being submitted).
+        public var running: Int
+        public var pending: Int
+        public var maxJobs: Int
+        public init(running: Int, pending: Int, maxJobs: Int) {
+            self.running = running
+            self.pending = pending
+            self.maxJobs = maxJobs
+        }
+        enum CodingKeys: String, CodingKey {
+            case running, pending
+            case maxJobs = "max_jobs"
+        }
+    }
 
     public struct Pool: Sendable, Codable, Equatable {
         public var running: Int
@@ -214,7 +232,7 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, pid, paused, queue, pool, socket, listen, usage, artifacts
+        case version, pid, paused, queue, pool, socket, listen, usage, artifacts, cluster
         case protocolVersion = "protocol"
         case startedAt = "started_at"
         case uptimeSeconds = "uptime_seconds"

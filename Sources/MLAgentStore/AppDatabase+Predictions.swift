@@ -113,5 +113,17 @@ extension AppDatabase {
                 CREATE INDEX run_uses_name ON run_uses(name, run_id);
                 """)
         }
+        // Jobs run by Slurm: the submission's intent (`slurm_state = 'submitting'` before sbatch
+        // runs), Slurm's job id right after, and the state the last poll saw.
+        migrator.registerMigration("v15-slurm") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local';
+                ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT;
+                ALTER TABLE jobs ADD COLUMN slurm_state TEXT;
+                ALTER TABLE jobs ADD COLUMN slurm_reason TEXT;
+                ALTER TABLE jobs ADD COLUMN slurm_node TEXT;
+                ALTER TABLE jobs ADD COLUMN slurm_restarts INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
     }
 }

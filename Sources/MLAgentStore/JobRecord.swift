@@ -31,6 +31,13 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
     var review_of: Int64? = nil
     /// The `main` commit the job's worktree started from.
     var base_commit: String? = nil
+    /// `local` or `slurm`, and a Slurm job's id, state, reason, node and restarts.
+    var executor: String = "local"
+    var slurm_job_id: String? = nil
+    var slurm_state: String? = nil
+    var slurm_reason: String? = nil
+    var slurm_node: String? = nil
+    var slurm_restarts: Int = 0
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -42,7 +49,12 @@ struct JobRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
             state: JobState(rawValue: state) ?? .failed, attempts: attempts, reason: reason,
             createdAt: created_at, updatedAt: updated_at, startedAt: started_at, finishedAt: finished_at,
             pid: pid, worktree: worktree, logPath: log_path, archive: archive_state, reviewOf: review_of,
-            baseCommit: base_commit)
+            baseCommit: base_commit,
+            slurm: executor == "slurm"
+                ? SlurmJob(
+                    jobID: slurm_job_id, state: slurm_state ?? "SUBMITTING", reason: slurm_reason, node: slurm_node,
+                    restarts: slurm_restarts)
+                : nil)
     }
 }
 

@@ -15,18 +15,19 @@ extension Store {
 
     /// Picks the next queued job (priority, then FIFO) when the queue is not paused and fewer
     /// than `maxRunning` jobs run, and marks it running with a fresh token, in one transaction.
+    /// Jobs of the profiles in `excluding` (those whose pool is full) are left in the queue.
     public func claimNextJob(
-        maxRunning: Int, worktree: @escaping @Sendable (Job) -> String, logPath: @escaping @Sendable (Job) -> String
+        maxRunning: Int, excluding: Set<String> = [], worktree: @escaping @Sendable (Job) -> String,
+        logPath: @escaping @Sendable (Job) -> String
     ) async throws -> LaunchTicket? {
         try await write { context in
             let db = context.db
             if try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'paused'") == "true" { return nil }
             let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'running'") ?? 0
             guard running < maxRunning else { return nil }
-            guard
-                let next = try JobRecord.filter(Column("state") == JobState.queued.rawValue)
-                    .order(Column("priority").desc, Column("id")).fetchOne(db)
-            else { return nil }
+            var queued = JobRecord.filter(Column("state") == JobState.queued.rawValue)
+            if !excluding.isEmpty { queued = queued.filter(!Array(excluding).contains(Column("agent"))) }
+            guard let next = try queued.order(Column("priority").desc, Column("id")).fetchOne(db) else { return nil }
             let id = next.id!
             let token = Self.makeToken()
             try Self.transition(id: id, to: .running, reason: nil, in: context)

@@ -18,6 +18,9 @@ struct StatusCommand: ParsableCommand {
         Output.line("state    \(status.stateDir)")
         Output.line("queue    \(queue)")
         Output.line("pool     \(status.pool.running)/\(status.pool.maxAgents) agents running")
+        if let cluster = status.cluster {
+            Output.line("cluster  \(cluster.running + cluster.pending)/\(cluster.maxJobs) Slurm jobs (\(cluster.running) running, \(cluster.pending) pending)")
+        }
         Output.line("paused   \(status.paused ? "yes: no new jobs are launched (mlagentctl resume)" : "no")")
         Output.line("events   last seq \(status.lastSeq)")
         if let usage = status.usage { Output.line("cost     \(UsageOutput.describe(usage)) this session") }

@@ -112,8 +112,10 @@ struct ResourceLimitTests {
         #expect(hog.reason?.contains("max_memory = 96M") == true, "\(hog.reason ?? "")")
         #expect(try limitHits(client, job: 2).contains("max_memory"))
         #expect(try limitHits(client, job: 3).isEmpty)
-        // Nothing of the fork bomb is left.
-        #expect(HostileAgentTests.processes(named: ["sleep", "60"]).isEmpty)
+        // Nothing of the fork bomb is left (thousands of killed processes take a moment to be reaped).
+        try waitUntil("the fork bomb's processes to be gone", timeout: .seconds(15)) {
+            HostileAgentTests.processes(named: ["sleep", "60"]).isEmpty
+        }
 
         // The OOM killer takes agents before the daemon: every process of the agent has 500.
         let honestPids = HostileAgentTests.processes(carrying: "MLAGENT_JOB_ID=3", stateDir: daemon.stateDir)

@@ -13,7 +13,7 @@ struct StoreTests {
     @Test("migrations create the schema and are listed in order")
     func migrations() throws {
         let database = try AppDatabase.inMemory()
-        #expect(AppDatabase.migrationNames == ["v1", "v2", "v3", "v4", "v5-mlflow", "v6-eval", "v7-archive", "v8-inbox", "v9-usage", "v10-resources", "v11-predictions", "v12-submissions", "v13-shared"])
+        #expect(AppDatabase.migrationNames == ["v1", "v2", "v3", "v4", "v5-mlflow", "v6-eval", "v7-archive", "v8-inbox", "v9-usage", "v10-resources", "v11-predictions", "v12-submissions", "v13-shared", "v14-shared-review", "v15-slurm"])
         let names = [
             "jobs", "events", "settings", "directions", "intents", "runs", "run_params", "run_tags", "metrics",
             "latest_metrics", "metric_batches", "artifacts", "evaluations", "mlflow_runs", "mlflow_dead_letters",

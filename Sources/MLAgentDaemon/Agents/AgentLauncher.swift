@@ -177,9 +177,15 @@ struct AgentLauncher: Sendable {
         return nil
     }
 
-    /// Renders the prompt, writes it into the worktree, and starts the agent. Returns its
-    /// processes: the pid started and, in the sandbox, its init and pid namespace.
-    func start(_ launch: Launch) throws -> AgentProcesses {
+    /// What starts an agent: its whole argv (the sandbox's, then the agent's) and environment.
+    struct Prepared: Sendable {
+        var argv: [String]
+        var environment: [String: String]
+    }
+
+    /// Renders the prompt, writes it into the worktree, prepares the private home and returns
+    /// the command: what a local launch spawns and a Slurm job script runs.
+    func prepare(_ launch: Launch) throws -> Prepared {
         let prompt = try renderPrompt(launch)
         let promptFile = (launch.worktree as NSString).appendingPathComponent(".mlagent-prompt.md")
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
@@ -198,8 +204,17 @@ struct AgentLauncher: Sendable {
             Self.appendToLog(launch.logPath, "mlagentd: the agent cannot start: \(problem)\n")
             throw AgentStartError(message: problem)
         }
-        var argv = view.map { sandboxArguments($0) + ["--"] + agentArgv }
+        let argv = view.map { sandboxArguments($0) + ["--"] + agentArgv }
             ?? ["/usr/bin/env", "--chdir=\(launch.worktree)", "--"] + agentArgv
+        return Prepared(argv: argv, environment: environment)
+    }
+
+    /// Prepares and starts the agent. Returns its processes: the pid started and, in the
+    /// sandbox, its init and pid namespace.
+    func start(_ launch: Launch) throws -> AgentProcesses {
+        let prepared = try prepare(launch)
+        var argv = prepared.argv
+        let environment = prepared.environment
         var info: (read: Int32, write: Int32)?
         if config.sandbox == .bwrap, argv.first == Self.bwrapPath {
             var fds: [Int32] = [0, 0]

@@ -12,8 +12,10 @@ extension Scheduler {
     /// their sandbox is killed.
     func reconcile() async {
         guard let running = try? await core.store.runningJobs(), !running.isEmpty else { return }
+        // Slurm jobs are the cluster's, found by their id: never by a token in this machine's /proc.
+        for (job, token) in running where job.slurm != nil { await adoptSlurm(job, token: token) }
         let live = ProcessTable.processesByToken()
-        for (job, token) in running {
+        for (job, token) in running where job.slurm == nil {
             let record = job.logPath.flatMap {
                 try? String(contentsOfFile: AgentLauncher.sandboxRecordPath(logPath: $0), encoding: .utf8)
             }

@@ -27,6 +27,17 @@ actor Scheduler: Service {
         /// The agent's cgroup (nil under rlimits), and the limit hits already reported.
         var cgroup: JobCgroup? = nil
         var limitEvents = JobCgroup.Events()
+        /// A job on the Slurm cluster instead of a local process.
+        var slurm: SlurmTrack? = nil
+    }
+
+    /// What the scheduler knows of a Slurm job: its id (nil while a submission a crash left
+    /// unrecorded is looked up by name), the state the last poll saw, and polls that missed it.
+    struct SlurmTrack {
+        var id: String?
+        var state: SlurmExecutor.JobState?
+        var missing = 0
+        var running = false
     }
 
     struct Stopping {
@@ -55,7 +66,12 @@ actor Scheduler: Service {
     /// `mlagentctl stop`: no autonomous launches until `resume`.
     var stopped = false
 
+    /// Submits and tracks the agents of `executor = "slurm"` profiles.
+    let executor: SlurmExecutor
+    var nextSlurmPoll = ContinuousClock.now
+
     init(core: DaemonCore, launcher: AgentLauncher, workspace: Workspace, merge: MergeActor, limits: AgentLimits) {
+        self.executor = SlurmExecutor(config: core.config.slurm)
         self.core = core
         self.launcher = launcher
         self.workspace = workspace
@@ -96,6 +112,7 @@ actor Scheduler: Service {
 
     /// One pass: reap exited agents, enforce budgets, fill the pool.
     func tick() async {
+        await pollSlurm()
         await reap()
         await meterUsage()
         await checkLimits()
@@ -106,7 +123,7 @@ actor Scheduler: Service {
     // MARK: Launching
 
     private func fill() async {
-        while agents.count < core.config.maxAgents {
+        while let full = fullPools() {
             if core.store.isPaused() { return }
             if core.usage.sessionCapReached(core.config.maxSessionCostUSD) { return }
             await enqueueAutonomousIfNeeded()
@@ -118,10 +135,18 @@ actor Scheduler: Service {
                 await merge.drain()
                 let worktrees = workspace.worktreesDir
                 let logs = (core.config.stateDir as NSString).appendingPathComponent("logs")
+                let cluster = Set(core.config.agents.filter { $0.value.executor == .slurm }.keys)
+                let root = core.config.slurm.worktreeRoot
                 ticket = try await core.store.claimNextJob(
-                    maxRunning: core.config.maxAgents,
-                    worktree: { job in (worktrees as NSString).appendingPathComponent("job-\(job.id)") },
-                    logPath: { job in (logs as NSString).appendingPathComponent("job-\(job.id).log") })
+                    maxRunning: core.config.maxAgents + (cluster.isEmpty ? 0 : core.config.slurm.maxJobs), excluding: full,
+                    worktree: { job in
+                        ((cluster.contains(job.agent) ? (root as NSString).appendingPathComponent("worktrees") : worktrees) as NSString)
+                            .appendingPathComponent("job-\(job.id)")
+                    },
+                    logPath: { job in
+                        ((cluster.contains(job.agent) ? (root as NSString).appendingPathComponent("logs") : logs) as NSString)
+                            .appendingPathComponent("job-\(job.id).log")
+                    })
             } catch {
                 logger.error("cannot claim a job", metadata: ["error": "\(error)"])
                 return
@@ -143,6 +168,7 @@ actor Scheduler: Service {
                 maxAttempts: 0)
             return
         }
+        if profile.executor == .slurm { return await submit(ticket, profile: profile) }
         let worktree = job.worktree ?? ""
         let logPath = job.logPath ?? ""
         launching.insert(job.id)
@@ -210,7 +236,13 @@ actor Scheduler: Service {
             var status: Int32 = 0
             let exited: Bool
             var description = ""
-            if agent.adopted {
+            var retry = true
+            var slurmEnding: Store.Ending?
+            if agent.slurm != nil {
+                guard let ended = self.slurmEnding(agent) else { continue }
+                (slurmEnding, retry) = (ended.ending, ended.retry)
+                exited = true
+            } else if agent.adopted {
                 // Not our child: gone, or a zombie its new parent has not reaped yet.
                 exited = (kill(agent.pid, 0) != 0 && errno == ESRCH) || ProcessTable.isZombie(agent.pid)
                 description = "exited"
@@ -236,9 +268,9 @@ actor Scheduler: Service {
             try? await core.store.recordResources(jobID: id, resources: resources)
             agents[id] = nil
             await usage.finish(Self.metered(id, agent))
-            let ending = agent.stopping?.ending ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
+            let ending = agent.stopping?.ending ?? slurmEnding ?? .exited(status: description, logTail: Self.tail(of: agent.logPath))
             do {
-                let job = try await core.store.endJob(id: id, ending: ending, maxAttempts: core.config.maxAttempts)
+                let job = try await core.store.endJob(id: id, ending: ending, maxAttempts: retry ? core.config.maxAttempts : 0)
                 logger.info(
                     "agent ended",
                     metadata: ["job.id": "\(id)", "direction": "\(job.direction)", "state": "\(job.state.rawValue)"])
@@ -258,11 +290,11 @@ actor Scheduler: Service {
             } catch {
                 // Keep the (already reaped) agent so that the next tick records the end again.
                 logger.error("cannot record the end of job \(id); retrying", metadata: ["error": "\(error)"])
-                var retry = agent
-                retry.adopted = true
-                retry.cgroup = nil
-                retry.stopping = Stopping(ending: ending, signalled: .now, killed: true)
-                agents[id] = retry
+                var again = agent
+                again.adopted = true
+                again.cgroup = nil
+                again.stopping = Stopping(ending: ending, signalled: .now, killed: true)
+                agents[id] = again
                 continue
             }
             merge.wake()
@@ -275,7 +307,7 @@ actor Scheduler: Service {
         for (id, agent) in agents {
             if let stopping = agent.stopping {
                 if !stopping.killed, now - stopping.signalled >= core.config.killGrace {
-                    agent.processes.killAll()
+                    if agent.slurm != nil { signalSlurm(agent, kill: true) } else { agent.processes.killAll() }
                     agents[id]?.stopping?.killed = true
                 }
                 continue
@@ -308,7 +340,7 @@ actor Scheduler: Service {
         guard var agent = agents[id], agent.stopping == nil else { return }
         agent.stopping = Stopping(ending: ending, signalled: .now, killed: false)
         agents[id] = agent
-        agent.processes.terminate()
+        if agent.slurm != nil { signalSlurm(agent, kill: false) } else { agent.processes.terminate() }
         let reason: String
         switch ending {
         case .cancelled(let why), .timedOut(let why), .stalled(let why): reason = why
@@ -316,11 +348,13 @@ actor Scheduler: Service {
         }
         let job = agent.job
         let pid = agent.pid
+        let what = agent.slurm?.id.map { "Slurm job \($0)" } ?? "pid \(pid)"
         Task {
             _ = try? await core.store.write { context in
                 try context.appendEvent(
                     kind: event, jobID: id, direction: job.direction,
-                    message: "job \(id): stopping the agent (pid \(pid)): \(reason)", data: ["pid": .int(Int64(pid))])
+                    message: "job \(id): stopping the agent (\(what)): \(reason)",
+                    data: ["pid": .int(Int64(pid))])
             }
         }
         logger.notice("stopping agent", metadata: ["job.id": "\(id)", "reason": "\(reason)"])

@@ -33,7 +33,7 @@ public enum ConfigLoader {
         }
         var config = base
         let reader = Reader(source: source)
-        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "mlflow", "agents", "shared"]
+        let sections: Set = ["daemon", "store", "scheduler", "sandbox", "evaluation", "mlflow", "agents", "shared", "slurm"]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError("\(source): unknown section [\(key)]; known sections: \(sections.sorted().joined(separator: ", "))")
         }
@@ -189,6 +189,9 @@ public enum ConfigLoader {
             if let v = try reader.string(shared, "shared.reviewer") { config.sharedReviewer = v }
             if let v = try reader.duration(shared, "shared.test_timeout") { config.sharedTestTimeout = v }
         }
+        if let slurm = try reader.section(table, "slurm", keys: SlurmConfig.keys) {
+            config.slurm = try SlurmConfig.read(slurm, reader: reader, base: config.slurm)
+        }
         if config.sharedReview == .agent, config.agents[config.sharedReviewer] == nil {
             throw ConfigError(
                 "\(source): shared.review = \"agent\" needs shared.reviewer naming an agent profile (got \"\(config.sharedReviewer)\"); known: \(config.agents.keys.sorted().joined(separator: ", "))")
@@ -199,7 +202,7 @@ public enum ConfigLoader {
         return config
     }
 
-    private struct Reader {
+    struct Reader {
         let source: String
 
         func section(_ table: TOMLTable, _ name: String, keys: Set<String>, prefix: String = "") throws -> TOMLTable? {

@@ -80,6 +80,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public enum SubmitMode: String, Sendable, CaseIterable {
         case replay, predictions
     }
+    // [slurm]
+    public var slurm = SlurmConfig()
     // [shared]
     /// Who approves proposals of shared code that passed their tests: the operator, a reviewer
     /// agent (`sharedReviewer`'s profile) or nobody (`tests`: what passes lands).
@@ -266,6 +268,12 @@ public struct AgentProfile: Sendable, Equatable {
     /// Files of the daemon user's home (`~/.codex/auth.json`) shown read-only at the same place in
     /// the job's private home (`home_files`); missing ones are skipped.
     public var homeFiles: [String] = []
+    /// Where the agent runs: a local process, or a Slurm job (`[slurm]`).
+    public var executor = Executor.local
+
+    public enum Executor: String, Sendable {
+        case local, slurm
+    }
 
     public static let defaultMaxProcesses = 2048
     public static let defaultMaxMemory: UInt64 = 8 << 30

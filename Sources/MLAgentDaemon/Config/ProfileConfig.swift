@@ -6,7 +6,7 @@ import TOMLKit
 /// `[agents.claude]` with just `env` keeps the shipped command; a new name needs `command`.
 enum ProfileConfig {
     static let keys: Set<String> = Set(
-        ["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd", "ro_paths", "home_files"]
+        ["command", "timeout", "env", "usage", "price_per_mtok", "max_cost_usd", "ro_paths", "home_files", "executor"]
             + ResourceConfig.keys)
 
     static func read(_ profile: TOMLTable, key: String, base: AgentProfile?, source: String) throws -> AgentProfile {
@@ -28,6 +28,12 @@ enum ProfileConfig {
                 throw ConfigError("\(source): \(key).timeout = \"\(text)\" is not a duration; use forms like \"500ms\", \"30s\", \"10m\", \"2h\"")
             }
             agent.timeout = duration
+        }
+        if let value = profile["executor"] {
+            guard let text = value.string, let executor = AgentProfile.Executor(rawValue: text) else {
+                throw ConfigError("\(source): \(key).executor must be \"local\" or \"slurm\"")
+            }
+            agent.executor = executor
         }
         if let env = profile["env"] {
             guard let table = env.table else { throw ConfigError("\(source): \(key).env must be a table of strings") }

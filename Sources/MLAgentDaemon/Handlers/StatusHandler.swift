@@ -23,6 +23,11 @@ struct StatusHandler: RequestHandler {
         let stored = core.store.artifactTotals()
         let cap = core.config.artifactQuota.store
         status.artifacts = ArtifactStoreUsage(bytes: stored.bytes, files: stored.files, maxBytes: cap.bytes, maxFiles: cap.files)
+        if core.config.agents.values.contains(where: { $0.executor == .slurm }) {
+            let cluster = try await core.store.slurmPool()
+            status.pool.running -= cluster.running + cluster.pending
+            status.cluster = .init(running: cluster.running, pending: cluster.pending, maxJobs: core.config.slurm.maxJobs)
+        }
         return status
     }
 }

@@ -64,71 +64,15 @@ struct Git: Sendable {
     static func exec(_ arguments: [String], input: Data?, inputFile: String? = nil, environment extra: [String: String])
         async throws -> (status: Int32, stdout: String, stderr: String)
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gitPath)
-        process.arguments = hardening + arguments
         var environment = ProcessInfo.processInfo.environment
         for key in environment.keys where key.hasPrefix("GIT_") { environment.removeValue(forKey: key) }
         for (key, value) in identity { environment[key] = value }
         for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = input == nil ? nil : Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let inputHandle = inputFile.flatMap { FileHandle(forReadingAtPath: $0) }
-        if inputFile != nil, inputHandle == nil {
-            throw Failure(arguments: arguments, status: -1, stderr: "cannot read \(inputFile ?? "")")
-        }
-        defer { try? inputHandle?.close() }
-        process.standardInput = inputHandle ?? stdin ?? FileHandle.nullDevice
-        let box = OutputBox()
-        return try await withCheckedThrowingContinuation { continuation in
-            let group = DispatchGroup()
-            group.enter()
-            group.enter()
-            group.enter()
-            process.terminationHandler = { _ in group.leave() }
-            do {
-                try process.run()
-            } catch {
-                for handle in [stdout.fileHandleForReading, stdout.fileHandleForWriting, stderr.fileHandleForReading,
-                               stderr.fileHandleForWriting] {
-                    try? handle.close()
-                }
-                continuation.resume(throwing: error)
-                return
-            }
-            // The child has its copies; the parent's write ends must go, or EOF never comes.
-            try? stdout.fileHandleForWriting.close()
-            try? stderr.fileHandleForWriting.close()
-            try? stdin?.fileHandleForReading.close()
-            // Blocking pipe I/O runs on threads of its own: on Dispatch's global queues it would
-            // hold workers that the pool, sized to the cores, replaces only after a delay.
-            Thread {
-                box.out = stdout.fileHandleForReading.readDataToEndOfFile()
-                try? stdout.fileHandleForReading.close()
-                group.leave()
-            }.start()
-            Thread {
-                box.err = stderr.fileHandleForReading.readDataToEndOfFile()
-                try? stderr.fileHandleForReading.close()
-                group.leave()
-            }.start()
-            if let input, let stdin {
-                Thread {
-                    try? stdin.fileHandleForWriting.write(contentsOf: input)
-                    try? stdin.fileHandleForWriting.close()
-                }.start()
-            }
-            group.notify(queue: .global()) {
-                continuation.resume(
-                    returning: (
-                        process.terminationStatus, String(decoding: box.out, as: UTF8.self),
-                        String(decoding: box.err, as: UTF8.self)
-                    ))
-            }
+        do {
+            return try await ChildCommand.run(
+                executable: gitPath, arguments: hardening + arguments, environment: environment, input: input, inputFile: inputFile)
+        } catch let error as ChildCommand.UnreadableInput {
+            throw Failure(arguments: arguments, status: -1, stderr: "cannot read \(error.path)")
         }
     }
 
@@ -138,9 +82,4 @@ struct Git: Sendable {
         }
         return "/usr/bin/git"
     }()
-}
-
-private final class OutputBox: @unchecked Sendable {
-    var out = Data()
-    var err = Data()
 }

@@ -211,8 +211,9 @@ struct Workspace: Sendable {
         try await lock.withLock { try await addWorktreeUnlocked(name: name, branch: branch) }
     }
 
-    private func addWorktreeUnlocked(name: String, branch: String?) async throws -> String {
-        let location = (worktreesDir as NSString).appendingPathComponent(name)
+    private func addWorktreeUnlocked(name: String, branch: String?, directory: String? = nil) async throws -> String {
+        if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let location = ((directory ?? worktreesDir) as NSString).appendingPathComponent(name)
         var info = stat()
         if lstat(location, &info) == 0 || FileManager.default.fileExists(atPath: metadata(of: location)) {
             // Left by an earlier attempt: the agent's files go without any link being followed,
@@ -239,10 +240,11 @@ struct Workspace: Sendable {
 
     /// A fresh worktree (as ``addWorktree(name:branch:)``) and the commit `main` was at when it
     /// was made, read under the same lock: where a job started.
-    func addWorktreeFromMain(name: String, branch: String?) async throws -> (path: String, main: String) {
+    /// `directory` is where it is made (default: the state directory's `worktrees/`).
+    func addWorktreeFromMain(name: String, branch: String?, directory: String? = nil) async throws -> (path: String, main: String) {
         try await lock.withLock {
             let main = try await git.run(["rev-parse", "--verify", "refs/heads/main^{commit}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-            return (try await addWorktreeUnlocked(name: name, branch: branch), main)
+            return (try await addWorktreeUnlocked(name: name, branch: branch, directory: directory), main)
         }
     }
 
