@@ -24,8 +24,9 @@ RUNDIR ?= /run/mlagent
 SWIFT ?= swift
 PYTHON ?= python3
 DEBIAN_PACKAGES := libsqlite3-dev libsystemd-dev pkg-config systemd git bubblewrap python3 python3-venv
-# Only the tests need a browser (the dashboard is rendered in headless Chromium).
-TEST_PACKAGES := chromium
+# Only the tests need a browser (the dashboard is rendered in headless Chromium) and a Slurm
+# cluster (slurmctld, slurmd and munge, started by the tests on localhost).
+TEST_PACKAGES := chromium slurm-wlm procps
 # Relative to the checkout make runs in: make splits target names at spaces, and a clone's path
 # may hold some.
 VENV := .venv
