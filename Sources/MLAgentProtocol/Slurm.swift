@@ -17,6 +17,15 @@ public struct SlurmJob: Sendable, Codable, Equatable {
         self.restarts = restarts
     }
 
+    /// One line for `list` and `show`: `123 PENDING (Priority)`, `123 RUNNING on node7`.
+    public var summary: String {
+        var text = "\(jobID ?? "(submitting)") \(state)"
+        if let node, !node.isEmpty, state == "RUNNING" || state == "COMPLETING" { text += " on \(node)" }
+        if let reason, !reason.isEmpty { text += " (\(reason))" }
+        if restarts > 0 { text += ", restarted \(restarts)×" }
+        return text
+    }
+
     enum CodingKeys: String, CodingKey {
         case state, reason, node, restarts
         case jobID = "job_id"

@@ -20,11 +20,13 @@ struct ListCommand: ParsableCommand {
             Output.line(state.map { "no \($0.rawValue) jobs" } ?? "no jobs yet; queue one with `mlagentctl enqueue NAME`")
             return
         }
+        // Slurm's view of each cluster job, when there are any.
+        let cluster = jobs.contains { $0.slurm != nil }
         let rows = jobs.map { job in
             [String(job.id), job.state.rawValue, String(job.priority), job.agent, String(job.attempts),
-             Output.time(job.createdAt), Output.direction(job)]
+             Output.time(job.createdAt), Output.direction(job)] + (cluster ? [job.slurm?.summary ?? "-"] : [])
         }
-        Output.line(Output.table(["ID", "STATE", "PRIO", "AGENT", "TRIES", "CREATED", "DIRECTION"], rows))
+        Output.line(Output.table(["ID", "STATE", "PRIO", "AGENT", "TRIES", "CREATED", "DIRECTION"] + (cluster ? ["SLURM"] : []), rows))
     }
 }
 
@@ -43,6 +45,7 @@ struct ShowCommand: ParsableCommand {
         Output.line("direction  \(Output.direction(job))")
         Output.line("state      \(job.state.rawValue)\(job.reason.map { " (\($0))" } ?? "")")
         Output.line("agent      \(job.agent)")
+        if let slurm = job.slurm { Output.line("slurm      job \(slurm.summary)") }
         Output.line("priority   \(job.priority)")
         Output.line("attempts   \(job.attempts)")
         Output.line("created    \(Output.time(job.createdAt))")

@@ -32,6 +32,33 @@ struct JournalTests {
         // Nothing went to stderr: the journal got it.
         #expect(!daemon.log.contains("job enqueued"))
     }
+
+    @Test("a Slurm job's entries carry SLURM_JOB_ID= beside JOB_ID=")
+    func slurmJobID() throws {
+        let journald = try Journald.ensureRunning()
+        defer { journald?.stop() }
+        let (daemon, cluster) = try SlurmTests.makeDaemon(
+            "jrs", maxJobs: 1, agent: "echo Done. > l.md\nmlagentctl direction finish --learnings l.md\n",
+            daemon: #"log_target = "journal""#)
+        try daemon.start(extraEnvironment: ["SLURM_CONF": cluster.conf], launching: true)
+        let client = try daemon.client()
+        let job = try client.enqueue(EnqueueParams(direction: "journal-slurm"))
+        try waitUntil("the job to complete", timeout: .seconds(60)) { try client.show(id: job.id).state.isFinal }
+        let slurmID = try #require(try client.show(id: job.id).slurm?.jobID)
+        let pid = daemon.pid
+        var messages: [String] = []
+        try waitUntil("the Slurm entries in the journal") {
+            let output = try Journald.query(["SLURM_JOB_ID=\(slurmID)", "_PID=\(pid)", "-o", "json", "--no-pager"])
+            messages = output.split(separator: "\n").compactMap { line in
+                guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    entry["JOB_ID"] as? String == "\(job.id)"
+                else { return nil }
+                return entry["MESSAGE"] as? String
+            }
+            return messages.contains { $0.contains("submitted to Slurm") } && messages.contains { $0.contains("Slurm job state") }
+        }
+        #expect(try daemon.terminate() == 0)
+    }
 }
 
 /// journald, started by hand when the machine has none running (no systemd as PID 1).

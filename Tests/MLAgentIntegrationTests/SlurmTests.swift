@@ -9,7 +9,10 @@ import Testing
 @Suite("Slurm executor", .serialized)
 struct SlurmTests {
     /// A daemon whose default profile runs on the cluster, `max_jobs` at a time.
-    static func makeDaemon(_ label: String, maxJobs: Int, agent: String, sbatch: String = "sbatch") throws -> (TestDaemon, SlurmCluster) {
+    static func makeDaemon(
+        _ label: String, maxJobs: Int, agent: String, sbatch: String = "sbatch", slurm extra: String = "", timeout: String = "2h",
+        daemon daemonExtra: String = "", scheduler: String = ""
+    ) throws -> (TestDaemon, SlurmCluster) {
         try #require(SlurmCluster.available, "the Slurm tests need root and slurm-wlm (make test-deps installs it)")
         let daemon = try TestDaemon(
             label: label,
@@ -17,7 +20,9 @@ struct SlurmTests {
                 [daemon]
                 data_dir = "@DIR@/data"
                 prompts_dir = "\(Binaries.repositoryRoot.appendingPathComponent("config/prompts").path)"
+                \(daemonExtra)
                 [scheduler]
+                \(scheduler)
                 default_agent = "cluster"
                 max_agents = 1
                 kill_grace = "3s"
@@ -26,8 +31,10 @@ struct SlurmTests {
                 max_jobs = \(maxJobs)
                 poll_interval = "300ms"
                 sbatch = "\(sbatch)"
+                \(extra)
                 [agents.cluster]
                 executor = "slurm"
+                timeout = "\(timeout)"
                 command = ["sh", "@DIR@/agents/agent.sh"]
                 """)
         let targets = (0..<40).map { $0 % 2 == 0 ? "1" : "0" }
@@ -134,6 +141,11 @@ struct SlurmTests {
         #expect(!node.isEmpty)
         let status = try daemon.ctl("status")
         #expect(status.stdout.contains("cluster  3/4 Slurm jobs (3 running, 0 pending)"), "\(status.stdout)")
+        // Slurm's state in list and show.
+        let table = try daemon.ctl("list").stdout
+        let slurm1 = try #require(try client.show(id: 1).slurm?.jobID)
+        #expect(table.contains("SLURM") && table.contains("\(slurm1) RUNNING on \(node)"), "\(table)")
+        #expect(try daemon.ctl("show", "1").stdout.contains("slurm      job \(slurm1) RUNNING on \(node)"))
         let listed = try daemon.ctl("show", "1", "--json")
         #expect(listed.stdout.contains("\"node\" : \"\(node)\"") || listed.stdout.contains("\"node\":\"\(node)\""), "\(listed.stdout)")
 

@@ -87,13 +87,18 @@ extension Scheduler {
         }
         let ids = agents.values.compactMap { $0.slurm?.id }
         guard !ids.isEmpty else { return }
-        let states: [String: SlurmExecutor.JobState]
+        var states: [String: SlurmExecutor.JobState]
         do {
             states = try await executor.states(of: ids)
         } catch {
             // slurmctld unreachable: nothing is known, and nothing is counted as gone.
             logger.warning("cannot read the Slurm jobs' states", metadata: ["error": "\(error)"])
             return
+        }
+        // Jobs that ended longer ago than the cluster keeps them in squeue: sacct, once, for all.
+        let forgotten = ids.filter { states[$0] == nil }
+        if !forgotten.isEmpty {
+            for (id, state) in await executor.accounting(of: forgotten) where state.isTerminal { states[id] = state }
         }
         for (id, agent) in agents {
             guard let track = agent.slurm, let slurmID = track.id else { continue }
@@ -133,7 +138,7 @@ extension Scheduler {
         guard let track = agent.slurm else { return nil }
         guard let state = track.state, state.isTerminal else {
             guard track.missing >= 3 else { return nil }
-            let what = track.id.map { "Slurm no longer knows job \($0)" } ?? "no Slurm job named \(SlurmExecutor.jobName(agent.job.id)) exists"
+            let what = track.id.map { "Slurm no longer knows job \($0) (neither squeue nor sacct lists it)" } ?? "no Slurm job named \(SlurmExecutor.jobName(agent.job.id)) exists"
             return (.exited(status: "was lost: \(what) after \(track.missing) polls", logTail: Self.tail(of: agent.logPath)), true)
         }
         let id = state.id

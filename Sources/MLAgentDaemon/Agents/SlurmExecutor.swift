@@ -82,6 +82,41 @@ final class SlurmExecutor: Sendable {
         return Self.parse(output)
     }
 
+    /// Whether `sacct` answered the last time (it needs Slurm's accounting, which some
+    /// clusters do not run): once it has said it cannot, it is not asked again.
+    let accountingWorks = Atomic<Bool>(true)
+
+    /// One `sacct` call for jobs `squeue` no longer lists (finished longer ago than the
+    /// cluster's MinJobAge): their final states, where Slurm's accounting has them.
+    func accounting(of ids: [String]) async -> [String: JobState] {
+        guard !ids.isEmpty, accountingWorks.load(ordering: .relaxed) else { return [:] }
+        do {
+            let output = try await run(
+                config.sacct,
+                ["--noheader", "--parsable2", "--allocations", "--starttime=now-30days", "--jobs=\(ids.joined(separator: ","))",
+                 "--format=JobID,JobName,State,NodeList,ExitCode"])
+            return Self.parseAccounting(output)
+        } catch {
+            accountingWorks.store(false, ordering: .relaxed)
+            return [:]
+        }
+    }
+
+    /// `sacct --parsable2` lines: `id|name|STATE[ by uid]|nodes|exit:signal`.
+    static func parseAccounting(_ output: String) -> [String: JobState] {
+        var states: [String: JobState] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 5, !fields[0].isEmpty, fields[0].allSatisfy(\.isNumber) else { continue }
+            let code = fields[4].split(separator: ":").compactMap { Int32($0) }
+            let exit = code.count == 2 && code[1] != 0 ? 128 + code[1] : code.first ?? 0
+            states[fields[0]] = JobState(
+                id: fields[0], name: fields[1], state: fields[2].split(separator: " ").first.map(String.init) ?? fields[2],
+                reason: "", node: fields[3] == "None assigned" ? "" : fields[3], restarts: 0, exitCode: exit)
+        }
+        return states
+    }
+
     /// The jobs Slurm knows by the name of mlagent job `jobID` (a submission a crash left unrecorded).
     func find(jobID: Int64) async throws -> [JobState] {
         let output = try await run(config.squeue, ["--noheader", "--states=all", "--name=\(Self.jobName(jobID))", "--Format=\(Self.fields)"])
@@ -143,17 +178,24 @@ final class SlurmExecutor: Sendable {
         lines.append(argv.map(quote).joined(separator: " ") + " &")
         lines.append("""
             child=$!
+            warned=0
             stop() {
               inner=$(pgrep -P "$child" | head -n 1)
               if [ -n "$inner" ]; then pkill -TERM --ns "$inner" --nslist pid; else kill -TERM "$child" 2>/dev/null; fi
             }
-            trap stop TERM USR1
+            trap stop TERM
+            trap 'warned=1; stop' USR1
             while :; do
               wait "$child"
               status=$?
               kill -0 "$child" 2>/dev/null || break
             done
             echo "mlagent: the agent exited with status $status"
+            if [ "$warned" = 1 ]; then
+              # Stopped at the time limit's warning: the job ends at the limit, as TIMEOUT.
+              echo "mlagent: stopped at Slurm's warning before the time limit"
+              while :; do sleep 1; done
+            fi
             exit "$status"
             """)
         return lines.joined(separator: "\n") + "\n"
