@@ -18,6 +18,43 @@ extension Bench {
                 result.daemonCPUPer10k * 1000, result.daemonCPUPer10k / result.writeCPUPer10k))
     }
 
+    func runExecutors(_ figures: inout [String: Double], _ report: inout [String]) throws {
+        guard executorAgents > 0 else { return }
+        let benchmark = ExecutorBenchmark(daemonPath: daemon, agents: executorAgents, points: executorPoints, pollInterval: .seconds(1))
+        let local = try benchmark.run(executor: "local", clusterScript: nil)
+        var results = [("local", local)]
+        let canCluster = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld") && !slurmCluster.isEmpty
+        if canCluster { results.append(("slurm", try benchmark.run(executor: "slurm", clusterScript: slurmCluster))) }
+        report.append(
+            "executor  \(executorAgents) fake agents at once (\(executorPoints) points, model, eval, submit, finish each); local is the baseline")
+        for (name, result) in results {
+            figures["executor_\(name)_directions_per_min"] = result.directionsPerMinute
+            figures["executor_\(name)_call_p50_ms"] = result.callP50ms
+            figures["executor_\(name)_call_p99_ms"] = result.callP99ms
+            figures["executor_\(name)_daemon_cpu_s"] = result.daemonCPUSeconds
+            figures["executor_\(name)_peak_rss_mb"] = result.peakRSSMB
+            report.append(
+                String(
+                    format: "executor  %@ %7.1f directions/min (%.2fx local)  calls p50 %.2f / p99 %.2f ms (%d calls)  daemon CPU %.1f s  peak RSS %.1f MB",
+                    name.padding(toLength: 5, withPad: " ", startingAt: 0), result.directionsPerMinute,
+                    result.directionsPerMinute / local.directionsPerMinute, result.callP50ms, result.callP99ms, result.calls,
+                    result.daemonCPUSeconds, result.peakRSSMB))
+            if name == "slurm" {
+                let minutes = result.seconds / 60
+                let polls = result.seconds / benchmark.pollInterval.seconds
+                let reads = (result.commands["squeue"] ?? 0) + (result.commands["sacct"] ?? 0)
+                figures["executor_slurm_commands_per_min"] = Double(result.commands.values.reduce(0, +)) / minutes
+                figures["executor_slurm_reads_per_poll"] = Double(reads) / polls
+                report.append(
+                    String(
+                        format: "executor  slurm commands: %.0f /min (sbatch %d, squeue %d, sacct %d, scancel %d); squeue+sacct %.2f per 1 s poll interval",
+                        Double(result.commands.values.reduce(0, +)) / minutes, result.commands["sbatch"] ?? 0, result.commands["squeue"] ?? 0,
+                        result.commands["sacct"] ?? 0, result.commands["scancel"] ?? 0, Double(reads) / polls))
+            }
+        }
+        if !canCluster { report.append("executor  slurm: not measured (needs root, slurm-wlm and --slurm-cluster)") }
+    }
+
     func runReplay(_ figures: inout [String: Double], _ report: inout [String]) throws {
         guard let given = replayPython else { return }
         let python = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given

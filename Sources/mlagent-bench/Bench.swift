@@ -62,12 +62,26 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the replay benchmark.")
     var replayOnly = false
 
+    @Option(help: "Concurrent fake agents through the local and the Slurm executor (0 skips it).")
+    var executorAgents = 100
+
+    @Option(help: "Metric points each of those agents logs.")
+    var executorPoints = 1_000
+
+    @Option(help: "The script that starts a single-node Slurm cluster (needs root and slurm-wlm; empty: local executor only).")
+    var slurmCluster = "Tests/Tools/slurm_cluster.sh"
+
+    @Flag(help: "Only the executor benchmark.")
+    var executorOnly = false
+
     @Flag(help: "Print the figures as one JSON object.")
     var json = false
 
     func run() throws {
         var figures: [String: Double] = [:]
         var report: [String] = []
+        try runExecutors(&figures, &report)
+        if executorOnly { return finish(figures: figures, report: report) }
         try runReplay(&figures, &report)
         if replayOnly { return finish(figures: figures, report: report) }
         try runUsage(&figures, &report)

@@ -11,8 +11,9 @@ extension Scheduler {
     /// max_jobs`), or nil when both are.
     func fullPools() -> Set<String>? {
         let cluster = Set(core.config.agents.filter { $0.value.executor == .slurm }.keys)
-        let onCluster = agents.values.filter { $0.slurm != nil }.count
-        let localFull = agents.count - onCluster >= core.config.maxAgents
+        let tracked = agents.values.filter { $0.slurm != nil }.count
+        let onCluster = tracked + submitting.count
+        let localFull = agents.count - tracked >= core.config.maxAgents
         let clusterFull = cluster.isEmpty || onCluster >= core.config.slurm.maxJobs
         if localFull, clusterFull { return nil }
         var full = Set<String>()
@@ -21,10 +22,24 @@ extension Scheduler {
         return full
     }
 
+    /// Submits the jobs claimed in one pass, up to eight `sbatch` calls at once: on a busy
+    /// controller each takes a while, and one after the other they would hold the pool back.
+    func submitAll(_ tickets: [Store.LaunchTicket]) async {
+        let work = tickets.compactMap { ticket in core.config.agents[ticket.job.agent].map { (ticket, $0) } }
+        guard !work.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for (index, (ticket, profile)) in work.enumerated() {
+                if index >= 8 { await group.next() }
+                group.addTask { await self.submit(ticket, profile: profile) }
+            }
+        }
+    }
+
     /// Submits a claimed job to Slurm: the submission is recorded before `sbatch` runs and its
     /// id right after.
     func submit(_ ticket: Store.LaunchTicket, profile: AgentProfile) async {
         let job = ticket.job
+        defer { submitting.remove(job.id) }
         var log = logger
         log[metadataKey: "job.id"] = "\(job.id)"
         let worktree = job.worktree ?? ""
@@ -54,7 +69,6 @@ extension Scheduler {
                 job: job, pid: 0, processes: AgentProcesses(leader: nil), token: ticket.token, worktree: worktree, logPath: logPath,
                 started: now, deadline: now + profile.timeout, lastSeen: now, gpu: nil, adopted: true, stopping: nil,
                 slurm: SlurmTrack(id: id))
-            nextSlurmPoll = min(nextSlurmPoll, now + .milliseconds(500))
             log.info("agent submitted to Slurm", metadata: ["slurm.job.id": "\(id)", "agent": "\(job.agent)", "worktree": "\(worktree)"])
             if let reason = pendingCancels.removeValue(forKey: job.id) {
                 stop(job.id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
@@ -76,13 +90,17 @@ extension Scheduler {
         let now = ContinuousClock.now
         guard agents.values.contains(where: { $0.slurm != nil }), now >= nextSlurmPoll else { return }
         nextSlurmPoll = now + core.config.slurm.pollInterval
-        for (id, agent) in agents where agent.slurm != nil && agent.slurm?.id == nil {
-            if let found = try? await executor.find(jobID: id).first {
-                agents[id]?.slurm?.id = found.id
-                try? await core.store.recordSlurmSubmission(jobID: id, slurmJobID: found.id)
-                logger.notice("found the Slurm job of an unrecorded submission", metadata: ["job.id": "\(id)", "slurm.job.id": "\(found.id)"])
-            } else {
-                agents[id]?.slurm?.missing += 1
+        // Submissions a crash left unrecorded, all looked up by name in one call.
+        let unrecorded = agents.filter { $0.value.slurm != nil && $0.value.slurm?.id == nil }.keys.sorted()
+        if !unrecorded.isEmpty, let found = try? await executor.find(jobIDs: unrecorded) {
+            for id in unrecorded {
+                guard let job = found[id] else {
+                    agents[id]?.slurm?.missing += 1
+                    continue
+                }
+                agents[id]?.slurm?.id = job.id
+                try? await core.store.recordSlurmSubmission(jobID: id, slurmJobID: job.id)
+                logger.notice("found the Slurm job of an unrecorded submission", metadata: ["job.id": "\(id)", "slurm.job.id": "\(job.id)"])
             }
         }
         let ids = agents.values.compactMap { $0.slurm?.id }
@@ -181,7 +199,6 @@ extension Scheduler {
         guard let id = agent.slurm?.id else { return }
         let executor = executor
         Task { kill ? await executor.cancel(id) : await executor.terminate(id) }
-        nextSlurmPoll = min(nextSlurmPoll, .now + .milliseconds(500))
     }
 
     /// The cluster's pool for `status`: jobs on it, and those waiting in Slurm's queue.

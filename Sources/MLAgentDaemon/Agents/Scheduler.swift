@@ -60,6 +60,8 @@ actor Scheduler: Service {
     var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Jobs claimed whose agent is being started, and cancels that arrived meanwhile.
     var launching: Set<Int64> = []
+    /// Slurm jobs claimed whose `sbatch` has not answered yet: they count in the cluster's pool.
+    var submitting: Set<Int64> = []
     var pendingCancels: [Int64: String] = [:]
     /// `autonomy = "ask"`: set after a direction ends, cleared by `mlagentctl continue`.
     var awaitingOperator = false
@@ -123,12 +125,14 @@ actor Scheduler: Service {
     // MARK: Launching
 
     private func fill() async {
+        // Slurm submissions claimed in this pass, made together once the pools are full.
+        var submissions: [Store.LaunchTicket] = []
         while let full = fullPools() {
-            if core.store.isPaused() { return }
-            if core.usage.sessionCapReached(core.config.maxSessionCostUSD) { return }
+            if core.store.isPaused() { break }
+            if core.usage.sessionCapReached(core.config.maxSessionCostUSD) { break }
             await enqueueAutonomousIfNeeded()
             // Nothing queued: no transaction (the counts are cached in memory).
-            if (core.store.counts()[.queued] ?? 0) == 0 { return }
+            if (core.store.counts()[.queued] ?? 0) == 0 { break }
             let ticket: Store.LaunchTicket?
             do {
                 // Pending archives must finish first: a retried job reuses its branch.
@@ -149,11 +153,17 @@ actor Scheduler: Service {
                     })
             } catch {
                 logger.error("cannot claim a job", metadata: ["error": "\(error)"])
-                return
+                break
             }
-            guard let ticket else { return }
+            guard let ticket else { break }
+            if let profile = core.config.agents[ticket.job.agent], profile.executor == .slurm {
+                submitting.insert(ticket.job.id)
+                submissions.append(ticket)
+                continue
+            }
             await launch(ticket)
         }
+        await submitAll(submissions)
     }
 
     private func launch(_ ticket: Store.LaunchTicket) async {

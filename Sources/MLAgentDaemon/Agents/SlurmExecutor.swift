@@ -117,10 +117,18 @@ final class SlurmExecutor: Sendable {
         return states
     }
 
-    /// The jobs Slurm knows by the name of mlagent job `jobID` (a submission a crash left unrecorded).
-    func find(jobID: Int64) async throws -> [JobState] {
-        let output = try await run(config.squeue, ["--noheader", "--states=all", "--name=\(Self.jobName(jobID))", "--Format=\(Self.fields)"])
-        return Self.parse(output).values.sorted { $0.id < $1.id }
+    /// The Slurm jobs of mlagent jobs, found by their names in one call (submissions a crash
+    /// left unrecorded): the first by Slurm id for each mlagent job Slurm knows.
+    func find(jobIDs: [Int64]) async throws -> [Int64: JobState] {
+        let names = jobIDs.map(Self.jobName)
+        let output = try await run(
+            config.squeue, ["--noheader", "--states=all", "--name=\(names.joined(separator: ","))", "--Format=\(Self.fields)"])
+        var found: [Int64: JobState] = [:]
+        for state in Self.parse(output).values.sorted(by: { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }) {
+            guard let index = names.firstIndex(of: state.name), found[jobIDs[index]] == nil else { continue }
+            found[jobIDs[index]] = state
+        }
+        return found
     }
 
     /// SIGTERM to the batch script, which passes it to the agent's sandbox.
