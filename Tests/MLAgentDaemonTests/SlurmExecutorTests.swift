@@ -73,32 +73,16 @@ struct SlurmExecutorTests {
         #expect(config.timeLimit(profileTimeout: .seconds(7200)) == "10")
     }
 
-    /// Runs a generated script with bash, as slurmstepd would: a clean signal mask, output to a file.
+    /// Runs a generated script with bash as slurmstepd would (a clean signal mask, output to a
+    /// file), through the launcher's own spawn.
     func run(_ script: String, signal: Int32? = nil, in dir: String) throws -> (status: Int32, output: String) {
         let path = dir + "/job.sbatch"
         let log = dir + "/job.log"
         try script.write(toFile: path, atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: log)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/bash"), strdup(path), nil]
-        defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", &actions, &attributes, argv, environ)
+        let spawned = AgentLauncher.spawn(
+            argv: ["/bin/bash", path], environment: ProcessInfo.processInfo.environment, logPath: log, pid: &pid)
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
         if let signal {
             // The agent's marker file says the script is waiting on it, its traps set.
