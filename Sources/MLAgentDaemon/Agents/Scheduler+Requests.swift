@@ -64,7 +64,7 @@ extension Scheduler {
         }
         await withCheckedContinuation { continuation in
             endWaiters[id, default: []].append(continuation)
-            wakeUp?.yield()
+            signal.wake()
         }
         return true
     }
@@ -77,7 +77,7 @@ extension Scheduler {
 
     func continueSession() {
         awaitingOperator = false
-        wakeUp?.yield()
+        signal.wake()
     }
 
     /// `mlagentctl stop`: no new launches; with `now`, running jobs are cancelled.
@@ -95,6 +95,6 @@ extension Scheduler {
     func resumeSession() {
         stopped = false
         awaitingOperator = false
-        wakeUp?.yield()
+        signal.wake()
     }
 }

@@ -56,7 +56,7 @@ actor Scheduler: Service {
     let limits: AgentLimits
     let logger: Logger
     var agents: [Int64: Agent] = [:]
-    var wakeUp: AsyncStream<Void>.Continuation?
+    let signal = WakeSignal()
     var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
     /// Jobs claimed whose agent is being started, and cancels that arrived meanwhile.
     var launching: Set<Int64> = []
@@ -83,31 +83,11 @@ actor Scheduler: Service {
         self.limits = limits
     }
 
-    nonisolated func wake() {
-        Task { await self.signal() }
-    }
-
-    private func signal() { wakeUp?.yield() }
+    nonisolated func wake() { signal.wake() }
 
     func run() async throws {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wakeUp = continuation
         await reconcile()
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(200))
-                        continuation.yield()
-                    }
-                }
-                for await _ in stream {
-                    if Task.isCancelled { break }
-                    await self.tick()
-                }
-                group.cancelAll()
-            }
-        }
+        await signal.run(every: .milliseconds(200), immediately: false) { await self.tick() }
         // Agents keep running across a daemon restart and are re-adopted at the next start.
         logger.info("scheduler stopped", metadata: ["agents_left_running": "\(agents.count)"])
     }

@@ -14,7 +14,8 @@ import ServiceLifecycle
 actor MLflowMirror: Service {
     let core: DaemonCore
     private let logger: Logger
-    private var wakeUp: AsyncStream<Void>.Continuation?
+    private let signal = WakeSignal()
+    private var backoff: Duration = .seconds(1)
     /// Per tracking URI: the experiment's id and name.
     private var experiments: [String: (id: String, name: String)] = [:]
     private var workspaceIdentity: String?
@@ -39,41 +40,25 @@ actor MLflowMirror: Service {
 
     var trackingURI: String { core.config.mlflowTrackingURI }
 
-    nonisolated func wake() {
-        Task { await self.signal() }
-    }
-
-    private func signal() { wakeUp?.yield() }
+    nonisolated func wake() { signal.wake() }
 
     func run() async throws {
         guard !trackingURI.isEmpty else {
             try? await gracefulShutdown()
             return
         }
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wakeUp = continuation
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        continuation.yield()
-                    }
-                }
-                var delay: Duration = .seconds(1)
-                for await _ in stream {
-                    if Task.isCancelled { break }
-                    do {
-                        _ = try await self.drain(uri: self.trackingURI)
-                        delay = .seconds(1)
-                    } catch {
-                        // Transient: MLflow is down or slow. Back off; nothing is lost.
-                        try? await Task.sleep(for: delay)
-                        delay = min(delay * 2, .seconds(30))
-                    }
-                }
-                group.cancelAll()
-            }
+        await signal.run(every: .seconds(1), immediately: false) { await self.pass() }
+    }
+
+    /// One pass of the loop; after a transient failure (MLflow down or slow) the next waits,
+    /// doubling up to 30 s. Nothing is lost meanwhile.
+    private func pass() async {
+        do {
+            _ = try await drain(uri: trackingURI)
+            backoff = .seconds(1)
+        } catch {
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
         }
     }
 

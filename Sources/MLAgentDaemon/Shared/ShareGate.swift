@@ -13,7 +13,7 @@ actor ShareGate: Service {
     let tester: ShareTester
     let merge: MergeActor
     let scheduler: Scheduler
-    private var wakeUp: AsyncStream<Void>.Continuation?
+    private let signal = WakeSignal()
 
     /// Reviewer jobs run ahead of research jobs.
     static let reviewerPriority = 100
@@ -25,31 +25,10 @@ actor ShareGate: Service {
         self.scheduler = scheduler
     }
 
-    nonisolated func wake() {
-        Task { await self.signal() }
-    }
-
-    private func signal() { wakeUp?.yield() }
+    nonisolated func wake() { signal.wake() }
 
     func run() async throws {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wakeUp = continuation
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(5))
-                        continuation.yield()
-                    }
-                }
-                continuation.yield()
-                for await _ in stream {
-                    if Task.isCancelled { break }
-                    await self.testPending()
-                }
-                group.cancelAll()
-            }
-        }
+        await signal.run(every: .seconds(5)) { await self.testPending() }
     }
 
     private func testPending() async {

@@ -11,7 +11,7 @@ actor MergeActor: Service {
     let core: DaemonCore
     let workspace: Workspace
     let logger: Logger
-    private var wakeUp: AsyncStream<Void>.Continuation?
+    private let signal = WakeSignal()
     private var failures: [Int64: Int] = [:]
     /// A failing intent is retried with backoff (1 s doubling), not on every wake-up: a lock
     /// held for a few seconds (a `git gc` by hand) must not use up its attempts at once.
@@ -38,32 +38,11 @@ actor MergeActor: Service {
     }
 
     /// Asks the actor to look for pending intents now.
-    nonisolated func wake() {
-        Task { await self.signal() }
-    }
-
-    private func signal() { wakeUp?.yield() }
+    nonisolated func wake() { signal.wake() }
 
     func run() async throws {
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wakeUp = continuation
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // A periodic retry for intents that failed transiently.
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(2))
-                        continuation.yield()
-                    }
-                }
-                continuation.yield()
-                for await _ in stream {
-                    if Task.isCancelled { break }
-                    await self.drain()
-                }
-                group.cancelAll()
-            }
-        }
+        // Every 2 s as well: a retry for intents that failed transiently.
+        await signal.run(every: .seconds(2)) { await self.drain() }
         // Finish what is pending before the daemon exits.
         await drain()
     }
