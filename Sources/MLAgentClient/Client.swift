@@ -8,10 +8,10 @@ public final class Client {
         self.connection = connection
     }
 
-    /// Connects using the standard socket lookup (see `SocketLocator`).
+    /// Connects using the standard lookup (see `SocketLocator`): `--socket`, else
+    /// `MLAGENT_ADDRESS` over TLS, else the Unix socket.
     public convenience init(socket explicit: String? = nil, timeout: Duration? = .seconds(30)) throws {
-        let (path, source) = SocketLocator.resolve(explicit: explicit)
-        self.init(connection: try Connection(path: path, source: source, timeout: timeout))
+        self.init(connection: try Connection(endpoint: try SocketLocator.endpoint(explicit: explicit), timeout: timeout))
     }
 
     public func status() throws -> DaemonStatus {

@@ -5,9 +5,10 @@ public import MLAgentProtocol
 /// one line at a time. Notifications that arrive while waiting for a reply are queued for
 /// `nextNotification()`. Not thread-safe: use one connection per thread.
 public final class Connection {
+    /// The socket path, or `tls://HOST:PORT`.
     public let path: String
     public private(set) var hello: Hello
-    private let fd: Int32
+    private let stream: any ByteStream
     private var buffer: [UInt8] = []
     private var scanned = 0
     private var nextID: Int64 = 1
@@ -16,29 +17,23 @@ public final class Connection {
     /// Sent with every typed call: an agent's `MLAGENT_TOKEN`.
     public var token: String?
 
-    /// Connects and reads the server hello. `timeout` bounds each blocking read.
-    public init(path: String, source: SocketLocator.Source = .flag, timeout: Duration? = .seconds(30)) throws {
-        self.path = path
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        guard fd >= 0 else { throw ClientError.io("socket(): \(String(cString: strerror(errno)))") }
-        guard path.utf8.count <= UnixSocketAddress.maxPathBytes else {
-            Glibc.close(fd)
-            throw ClientError.cannotConnect(
-                path: path, reason: "path is longer than the \(UnixSocketAddress.maxPathBytes) bytes a Unix socket allows",
-                source: source)
-        }
-        let result = UnixSocketAddress.connect(fd, path: path)
-        if result != 0 {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw ClientError.cannotConnect(path: path, reason: reason, source: source)
-        }
-        if let timeout {
-            var value = timeval(
-                tv_sec: Int(timeout.components.seconds),
-                tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    /// Connects to the Unix socket at `path` and reads the server hello. `timeout` bounds each
+    /// blocking read.
+    public convenience init(path: String, source: SocketLocator.Source = .flag, timeout: Duration? = .seconds(30)) throws {
+        try self.init(endpoint: .unix(path: path, source: source), timeout: timeout)
+    }
+
+    /// Connects to `endpoint` (a Unix socket, or the TCP+TLS listener with a pinned
+    /// certificate) and reads the server hello. `timeout` bounds each blocking read.
+    public init(endpoint: DaemonEndpoint, timeout: Duration? = .seconds(30)) throws {
+        switch endpoint {
+        case .unix(let path, let source):
+            self.path = path
+            stream = try UnixByteStream(path: path, source: source, timeout: timeout)
+        case .tls(let host, let port, let fingerprint):
+            let stream = try TLSByteStream(host: host, port: port, fingerprint: fingerprint, timeout: timeout)
+            self.path = endpoint.description
+            self.stream = stream
         }
         hello = Hello(server: "", version: "", protocolVersion: 0, maxLineBytes: 0, capabilities: [])
         let opening = try readMessage()
@@ -56,7 +51,7 @@ public final class Connection {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        Glibc.close(fd)
+        stream.close()
     }
 
     // MARK: Calls
@@ -140,17 +135,7 @@ public final class Connection {
     }
 
     public func sendRaw(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ClientError.io("write to \(path) failed: \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
+        try stream.write(bytes)
     }
 
     /// Reads one line (without its newline); nil at end of stream.
@@ -163,15 +148,9 @@ public final class Connection {
                 return line
             }
             scanned = buffer.count
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = chunk.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress, raw.count, 0) }
-            if count == 0 { return nil }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw ClientError.timeout }
-                throw ClientError.io("read from \(path) failed: \(String(cString: strerror(errno)))")
-            }
-            buffer.append(contentsOf: chunk[..<count])
+            let chunk = try stream.read(limit: 65536)
+            if chunk.isEmpty { return nil }
+            buffer.append(contentsOf: chunk)
         }
     }
 

@@ -24,6 +24,10 @@ public enum Daemon {
             metric: config.metric, targetsDir: (config.stateDir as NSString).appendingPathComponent("targets"),
             dataDir: config.dataDir, logger: logger)
 
+        // The TCP listener's certificate and the operator's secret: problems stop the daemon here.
+        let identity = try config.listen.map { _ in try TLSIdentity.prepare(config: config) }
+        let remoteAccess = config.listen == nil ? RemoteAccess() : try RemoteAccess.load(config: config)
+
         let source: ListenSource
         if let activated = try SocketActivation.unixSocket() {
             source = .activated(fd: activated.fd, path: activated.path)
@@ -75,9 +79,18 @@ public enum Daemon {
         let mirror = MLflowMirror(core: core)
         let mlflowServer = config.mlflowServe ? MLflowServer(core: core) : nil
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
-        let server = ControlServer(core: core, source: source, services: services, mirror: mirror, mlflowServer: mlflowServer) {
+        let server = ControlServer(
+            core: core, source: source, services: services, mirror: mirror, mlflowServer: mlflowServer,
+            remoteAccess: remoteAccess
+        ) {
             readyContinuation.yield()
             readyContinuation.finish()
+        }
+        var tlsListener: TLSListener?
+        if let listen = config.listen, let identity {
+            let listener = try await TLSListener.bind(server: server, address: listen, identity: identity)
+            core.remoteEndpoint.set(listener.endpoint)
+            tlsListener = listener
         }
         let notifier = SystemdNotifier(core: core, ready: ready)
         let group = ServiceGroup(
@@ -85,6 +98,11 @@ public enum Daemon {
                 services: [
                     .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
+                ] + (tlsListener.map {
+                    [ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)]
+                } ?? []) + [
                     .init(service: merge, successTerminationBehavior: .ignore,
                           failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: scheduler, successTerminationBehavior: .ignore,

@@ -11,6 +11,8 @@ final class DaemonCore: Sendable {
     let bus: EventBus
     /// Every job's tokens and cost, kept current by the usage meter.
     let usage = UsageLedger()
+    /// The TCP+TLS listener's address and fingerprint, once bound (`[daemon] listen`).
+    let remoteEndpoint = RemoteEndpoint()
     let logger: Logger
     let startedAt: Date
     let clock = ContinuousClock()

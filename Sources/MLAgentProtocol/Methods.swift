@@ -182,6 +182,22 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     public var artifacts: ArtifactStoreUsage?
     /// The Slurm cluster's pool, when a profile runs there (`pool` then counts local agents only).
     public var cluster: ClusterPool?
+    /// The TCP+TLS listener for agents on other machines, when `[daemon] listen` is set.
+    public var tls: TLSListener?
+
+    public struct TLSListener: Sendable, Codable, Equatable {
+        /// The bound address, `HOST:PORT`.
+        public var address: String
+        /// What agents on other machines are given: `tls://<advertise>:<port>`.
+        public var advertise: String
+        /// Lowercase hex SHA-256 of the certificate's DER (`MLAGENT_TLS_FINGERPRINT`).
+        public var fingerprint: String
+        public init(address: String, advertise: String, fingerprint: String) {
+            self.address = address
+            self.advertise = advertise
+            self.fingerprint = fingerprint
+        }
+    }
 
     public struct ClusterPool: Sendable, Codable, Equatable {
         /// Jobs running on a node, and those waiting in Slurm's queue (or being submitted).
@@ -232,7 +248,7 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, pid, paused, queue, pool, socket, listen, usage, artifacts, cluster
+        case version, pid, paused, queue, pool, socket, listen, usage, artifacts, cluster, tls
         case protocolVersion = "protocol"
         case startedAt = "started_at"
         case uptimeSeconds = "uptime_seconds"

@@ -7,8 +7,9 @@ struct MLAgentCtl: ParsableCommand {
         commandName: "mlagentctl",
         abstract: "Control mlagentd: queue research directions, watch events, inspect jobs.",
         discussion: """
-            The socket is --socket PATH (before or after the command), else $MLAGENT_SOCKET, else ./.mlagent/mlagentd.sock when it \
-            exists (make demo), else /run/mlagent/mlagentd.sock (systemd). Every command takes --json \
+            The socket is --socket PATH (before or after the command), else $MLAGENT_ADDRESS (tls://HOST:PORT, \
+            with the certificate's SHA-256 in $MLAGENT_TLS_FINGERPRINT), else $MLAGENT_SOCKET, else \
+            ./.mlagent/mlagentd.sock when it exists (make demo), else /run/mlagent/mlagentd.sock (systemd). Every command takes --json \
             and then prints exactly one JSON object (tail --json: one object per event line).
             Exit status: 0 success, 1 the daemon refused the request, 64 usage error, 69 daemon unreachable.
             """,

@@ -15,6 +15,7 @@ struct StatusCommand: ParsableCommand {
         let queue = order.map { "\(status.queue[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         Output.line("mlagentd \(status.version) (protocol \(status.protocolVersion)), pid \(status.pid), up \(Output.duration(seconds: status.uptimeSeconds))")
         Output.line("socket   \(status.socket) (\(status.listen))")
+        if let tls = status.tls { Output.line("tls      \(tls.address) sha256 \(tls.fingerprint)") }
         Output.line("state    \(status.stateDir)")
         Output.line("queue    \(queue)")
         Output.line("pool     \(status.pool.running)/\(status.pool.maxAgents) agents running")

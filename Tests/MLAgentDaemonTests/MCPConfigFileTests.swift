@@ -23,7 +23,11 @@ struct MCPConfigFileTests {
         let server = try #require((object["mcpServers"] as? [String: Any])?["mlagent"] as? [String: Any])
         #expect(server["command"] as? String == "/opt/bin/mlagentctl")
         #expect(server["args"] as? [String] == ["mcp"])
-        #expect(server["env"] as? [String: String] == ["MLAGENT_SOCKET": "${MLAGENT_SOCKET}", "MLAGENT_TOKEN": "${MLAGENT_TOKEN}"])
+        #expect(
+            server["env"] as? [String: String] == [
+                "MLAGENT_SOCKET": "${MLAGENT_SOCKET}", "MLAGENT_TOKEN": "${MLAGENT_TOKEN}",
+                "MLAGENT_ADDRESS": "${MLAGENT_ADDRESS:-}", "MLAGENT_TLS_FINGERPRINT": "${MLAGENT_TLS_FINGERPRINT:-}",
+            ])
         #expect(MCPConfigFile.allowedTools.hasPrefix("Bash,"))
         #expect(MCPConfigFile.allowedTools.split(separator: ",").filter { $0.hasPrefix("mcp__mlagent__") }.count == MCPConfigFile.tools.count)
     }

@@ -3,7 +3,8 @@ import Foundation
 /// A job's MCP configuration (`{mcp_config}` in a profile's command): `mlagentctl mcp` as the
 /// server `mlagent`, for CLIs that take a config file (Claude Code's `--mcp-config`). It is
 /// written into the worktree, where the sandboxed agent can read it, and holds no secret: the
-/// socket and token come from the agent's environment (`${MLAGENT_TOKEN}` is expanded by the CLI).
+/// socket (or TLS address) and token come from the agent's environment (`${MLAGENT_TOKEN}` is
+/// expanded by the CLI).
 enum MCPConfigFile {
     static let placeholder = "{mcp_config}"
     static let fileName = ".mlagent-mcp.json"
@@ -31,7 +32,11 @@ enum MCPConfigFile {
     static func render(mlagentctl: String) throws -> String {
         let server: [String: Any] = [
             "type": "stdio", "command": mlagentctl, "args": ["mcp"],
-            "env": ["MLAGENT_SOCKET": "${MLAGENT_SOCKET}", "MLAGENT_TOKEN": "${MLAGENT_TOKEN}"],
+            // An agent on another node reaches the daemon over TLS (empty elsewhere: the socket).
+            "env": [
+                "MLAGENT_SOCKET": "${MLAGENT_SOCKET}", "MLAGENT_TOKEN": "${MLAGENT_TOKEN}",
+                "MLAGENT_ADDRESS": "${MLAGENT_ADDRESS:-}", "MLAGENT_TLS_FINGERPRINT": "${MLAGENT_TLS_FINGERPRINT:-}",
+            ],
         ]
         let data = try JSONSerialization.data(
             withJSONObject: ["mcpServers": ["mlagent": server]], options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -56,7 +56,12 @@ extension Scheduler {
             merge.wake()
             var launch = AgentLauncher.Launch(job: job, token: ticket.token, worktree: worktree, logPath: logPath, profile: profile, gpu: nil)
             launch.shared = try await SharedPrompt.context(for: job, worktree: worktree, store: core.store)
-            let prepared = try launcher.prepare(launch)
+            var prepared = try launcher.prepare(launch)
+            // An agent on another node reaches the daemon over TLS (`[daemon] listen`).
+            if let endpoint = core.remoteEndpoint.current {
+                prepared.environment["MLAGENT_ADDRESS"] = endpoint.address
+                prepared.environment["MLAGENT_TLS_FINGERPRINT"] = endpoint.fingerprint
+            }
             try await core.store.beginSlurmSubmission(jobID: job.id)
             let limit = core.config.slurm.timeLimit(profileTimeout: profile.timeout)
             let id = try await executor.submit(

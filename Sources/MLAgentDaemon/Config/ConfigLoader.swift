@@ -41,8 +41,31 @@ public enum ConfigLoader {
             "socket", "state_dir", "workspace", "socket_mode", "max_line_bytes", "idle_timeout",
             "subscriber_buffer", "status_interval", "log_level", "log_target", "data_dir", "prompts_dir", "push_remote",
             "agents_dir", "python", "max_connections", "max_connections_per_agent", "max_connections_per_user",
-            "operator_reserve",
+            "operator_reserve", "listen", "tls_cert", "tls_key", "advertise", "operator_token_file",
         ]) {
+            if let v = try reader.string(daemon, "daemon.listen") {
+                if v.isEmpty {
+                    config.listen = nil
+                } else {
+                    guard let address = ListenAddress(parsing: v) else {
+                        throw ConfigError(
+                            "\(source): daemon.listen = \"\(v)\" must be HOST:PORT, such as \"0.0.0.0:7433\", \"[::]:7433\" or \"127.0.0.1:0\" (port 0: any free port), or empty for no TCP listener")
+                    }
+                    config.listen = address
+                }
+            }
+            if let v = try reader.string(daemon, "daemon.tls_cert") { config.tlsCert = v }
+            if let v = try reader.string(daemon, "daemon.tls_key") { config.tlsKey = v }
+            if config.tlsCert.isEmpty != config.tlsKey.isEmpty {
+                throw ConfigError("\(source): daemon.tls_cert and daemon.tls_key go together: give both PEM files, or neither for a self-signed certificate")
+            }
+            if let v = try reader.string(daemon, "daemon.advertise") {
+                guard v.isEmpty || ListenAddress.isValidHost(v) else {
+                    throw ConfigError("\(source): daemon.advertise = \"\(v)\" must be a host name or IP address (no port), or empty for this machine's hostname")
+                }
+                config.advertise = v
+            }
+            if let v = try reader.string(daemon, "daemon.operator_token_file") { config.operatorTokenFile = v }
             if let v = try reader.int(daemon, "daemon.max_connections", range: 16...1_000_000) { config.connectionLimits.total = v }
             if let v = try reader.int(daemon, "daemon.max_connections_per_agent", range: 1...1_000_000) {
                 config.connectionLimits.perAgent = v

@@ -23,6 +23,16 @@ public struct DaemonConfig: Sendable, Equatable {
     public var statusInterval: Duration = .seconds(2)
     public var logLevel: Logger.Level = .info
     public var logTarget: LogTarget = .auto
+    /// The TCP+TLS listener for agents on other machines (`listen = "HOST:PORT"`); nil: off.
+    public var listen: ListenAddress?
+    /// PEM certificate (chain) and key of the TLS listener; empty: a self-signed pair generated
+    /// in `<state_dir>/tls`.
+    public var tlsCert = ""
+    public var tlsKey = ""
+    /// The host name agents on other machines reach the daemon by; empty: this machine's hostname.
+    public var advertise = ""
+    /// A file holding the secret that makes a request over TCP an operator call; empty: none.
+    public var operatorTokenFile = ""
     // [store]
     public var synchronous: AppDatabase.Synchronous = .full
     /// The dataset a new workspace is created from (`*_y.csv` go to the state directory).
@@ -184,6 +194,18 @@ public struct DaemonConfig: Sendable, Equatable {
         return path.utf8.count <= 107 ? path : nil
     }
 
+    /// The host agents on other machines use: `advertise`, else this machine's hostname.
+    public var advertisedHost: String {
+        if !advertise.isEmpty { return advertise }
+        var name = [UInt8](repeating: 0, count: 256)
+        let status = name.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, $0.count - 1) }
+        }
+        guard status == 0 else { return "localhost" }
+        let host = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+        return host.isEmpty ? "localhost" : host
+    }
+
     /// Absolute path of the SQLite database inside the state directory.
     public var databasePath: String { (stateDir as NSString).appendingPathComponent("mlagentd.sqlite3") }
 }
@@ -240,6 +262,9 @@ extension DaemonConfig {
         copy.agentsDir = absolute(agentsDir)
         if python.contains("/") { copy.python = absolute(python) }
         if mlflowCommand.contains("/") { copy.mlflowCommand = absolute(mlflowCommand) }
+        if !tlsCert.isEmpty { copy.tlsCert = absolute(tlsCert) }
+        if !tlsKey.isEmpty { copy.tlsKey = absolute(tlsKey) }
+        if !operatorTokenFile.isEmpty { copy.operatorTokenFile = absolute(operatorTokenFile) }
         return copy
     }
 }

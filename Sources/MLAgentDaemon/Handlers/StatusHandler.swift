@@ -20,6 +20,9 @@ struct StatusHandler: RequestHandler {
             lastSeq: snapshot.lastSeq, socket: listener.path, listen: listener.mode.rawValue,
             stateDir: core.config.stateDir)
         status.usage = core.usage.total
+        if let endpoint = core.remoteEndpoint.current {
+            status.tls = .init(address: endpoint.bound, advertise: endpoint.address, fingerprint: endpoint.fingerprint)
+        }
         let stored = core.store.artifactTotals()
         let cap = core.config.artifactQuota.store
         status.artifacts = ArtifactStoreUsage(bytes: stored.bytes, files: stored.files, maxBytes: cap.bytes, maxFiles: cap.files)

@@ -1,11 +1,14 @@
 import Foundation
 
 /// Who holds a connection, for the connection caps: one agent's sandbox (its pid namespace), an
-/// agent without a sandbox (its process group), or a local user.
+/// agent without a sandbox (its process group), a local user, or a host reaching the TCP
+/// listener (counted as agents: only agent calls come that way, and they never take the
+/// operators' reserve).
 enum PeerKey: Hashable, Sendable, CustomStringConvertible {
     case sandbox(String)
     case agentGroup(Int32)
     case user(UInt32)
+    case remote(String)
 
     var isAgent: Bool {
         if case .user = self { return false }
@@ -17,6 +20,7 @@ enum PeerKey: Hashable, Sendable, CustomStringConvertible {
         case .sandbox(let namespace): "agent sandbox \(namespace)"
         case .agentGroup(let group): "agent process group \(group)"
         case .user(let uid): "uid \(uid)"
+        case .remote(let host): "host \(host) over TCP"
         }
     }
 }
@@ -35,6 +39,9 @@ struct ConnectionLimits: Sendable, Equatable {
         let mine = open[key] ?? 0
         if key.isAgent {
             if mine >= perAgent {
+                if case .remote(let host) = key {
+                    return "host \(host) already holds \(mine) TCP connections to mlagentd, the limit per remote host (max_connections_per_agent = \(perAgent)); close some (each mlagentctl call needs one while it runs)"
+                }
                 return "this agent already holds \(mine) connections to mlagentd, its limit (max_connections_per_agent = \(perAgent)); close some (each mlagentctl call needs one while it runs)"
             }
             if agentsOpen >= total - operatorReserve {

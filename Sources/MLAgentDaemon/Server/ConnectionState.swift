@@ -7,6 +7,8 @@ final class ConnectionState: Sendable {
     let id: UInt64
     let channel: any Channel
     let peer: PeerCredentials?
+    /// The remote IP address of a TCP peer (which has no Unix credentials); nil on a Unix socket.
+    let remoteHost: String?
 
     private struct Inner {
         var busy = false
@@ -16,10 +18,11 @@ final class ConnectionState: Sendable {
     }
     private let inner = NIOLockedValueBox(Inner())
 
-    init(id: UInt64, channel: any Channel, peer: PeerCredentials?) {
+    init(id: UInt64, channel: any Channel, peer: PeerCredentials?, remoteHost: String? = nil) {
         self.id = id
         self.channel = channel
         self.peer = peer
+        self.remoteHost = remoteHost
     }
 
     /// Marks a request as in flight; false when the server is draining and the request must

@@ -30,7 +30,7 @@ extension ControlServer {
         switch key {
         case .sandbox(let namespace): job = await services?.scheduler.jobID(forNamespace: namespace)
         case .agentGroup(let group): job = await services?.scheduler.jobID(processGroup: group)
-        case .user: job = nil
+        case .user, .remote: job = nil
         }
         var data: [String: JSONValue] = [
             "limit": .string(EventKind.limitKey(in: reason, fallback: "max_connections")), "peer": .string(key.description),

@@ -20,8 +20,9 @@ enum ListenSource: Sendable {
     }
 }
 
-/// The Unix-socket JSON-lines server. One child task per connection in a discarding task
-/// group; a failing connection never affects the others or the server.
+/// The JSON-lines server of the Unix sockets, and through ``TLSListener`` of the TCP+TLS
+/// listener, which shares its pipeline and request loop. One child task per connection in a
+/// discarding task group; a failing connection never affects the others or the server.
 final class ControlServer: Service {
     typealias Child = (channel: NIOAsyncChannel<InboundFrame, ByteBuffer>, state: ConnectionState)
 
@@ -36,12 +37,16 @@ final class ControlServer: Service {
     let logger: Logger
 
     let services: AgentServices?
+    /// Who may call over TCP besides live jobs' tokens.
+    let remoteAccess: RemoteAccess
 
     init(
         core: DaemonCore, source: ListenSource, services: AgentServices?, mirror: MLflowMirror? = nil,
-        mlflowServer: MLflowServer? = nil, onListening: @escaping @Sendable () -> Void
+        mlflowServer: MLflowServer? = nil, remoteAccess: RemoteAccess = RemoteAccess(),
+        onListening: @escaping @Sendable () -> Void
     ) {
         self.services = services
+        self.remoteAccess = remoteAccess
         self.core = core
         self.source = source
         self.onListening = onListening
@@ -53,37 +58,9 @@ final class ControlServer: Service {
     func run() async throws {
         let config = core.config
         let registry = registry
-        let maxLine = config.maxLineBytes
-        let idle = TimeAmount.nanoseconds(Int64(config.idleTimeout.seconds * 1e9))
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            // A client that half-closes (`printf … | socat - UNIX-CONNECT:…`) still gets the
-            // replies to everything it sent before its EOF; then the connection closes.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        let bootstrap = Self.serverBootstrap()
         let gate = AcceptGate()
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<Child> = { channel in
-            guard gate.enter() else { return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
-            return Self.peerCredentials(of: channel).flatMap { peer in
-                channel.eventLoop.makeCompletedFuture {
-                    let state = ConnectionState(id: registry.makeID(), channel: channel, peer: peer)
-                    let pipeline = channel.pipeline.syncOperations
-                    if idle > .zero {
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
-                    }
-                    try pipeline.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
-                    try pipeline.addHandler(IdleTimeoutHandler(state: state))
-                    let wrapped = try NIOAsyncChannel<InboundFrame, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(
-                            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 16),
-                            isOutboundHalfClosureEnabled: false))
-                    return (wrapped, state)
-                }
-            }.flatMapErrorThrowing { error in
-                gate.leave()
-                throw error
-            }
-        }
+        let initializer = childInitializer(gate: gate, tls: nil)
 
         let server: NIOAsyncChannel<Child, Never>
         switch source {
@@ -127,7 +104,7 @@ final class ControlServer: Service {
     }
 
     /// Serves every connection `server` accepts until it closes.
-    private func accept(_ server: NIOAsyncChannel<Child, Never>, gate: AcceptGate, authorizer: Authorizer) async throws {
+    func accept(_ server: NIOAsyncChannel<Child, Never>, gate: AcceptGate, authorizer: Authorizer) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { inbound in
                 for try await child in inbound {
@@ -154,35 +131,18 @@ final class ControlServer: Service {
             unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
     }
 
-    private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
-        guard let provider = channel as? any SocketOptionProvider else {
-            return channel.eventLoop.makeSucceededFuture(nil)
-        }
-        let future: EventLoopFuture<RawPeerCredentials> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        return future.map { cred -> PeerCredentials? in
-            PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
-        }.recover { _ in nil }
-    }
-
-    /// Same layout as Linux's `struct ucred`, which Glibc only exports under `_GNU_SOURCE`.
-    struct RawPeerCredentials: Sendable {
-        var pid: Int32 = 0
-        var uid: UInt32 = 0
-        var gid: UInt32 = 0
-    }
-
     // MARK: Connections
 
-    private func serve(_ child: Child, authorizer: Authorizer) async {
+    func serve(_ child: Child, authorizer: Authorizer) async {
         let state = child.state
         registry.add(state)
         defer { registry.remove(state) }
         var connectionLogger = logger
         connectionLogger[metadataKey: "conn"] = "\(state.id)"
         if let peer = state.peer { connectionLogger[metadataKey: "peer.pid"] = "\(peer.pid)" }
+        if let host = state.remoteHost { connectionLogger[metadataKey: "peer.host"] = "\(host)" }
         let log = connectionLogger
-        let key = await peerKey(state.peer)
+        let key = if let host = state.remoteHost { PeerKey.remote(host) } else { await peerKey(state.peer) }
         do {
             try await child.channel.executeThenClose { inbound, outbound in
                 let writer = LineWriter(outbound: outbound)
@@ -293,9 +253,15 @@ final class ControlServer: Service {
             try await writer.send(RPCErrorReply(id: id, error: RPCError(.invalidRequest, message)))
             return nil
         }
+        logger.debug("request", metadata: ["method": "\(envelope.method)"])
         var context = RequestContext(connectionID: state.id, peer: state.peer)
         let access = envelope.method == Method.eventsSubscribe ? .both : router.access[envelope.method]
-        if let token = envelope.token {
+        if state.remoteHost != nil {
+            // Over TCP: a live job's token, or the operator's secret; nothing else.
+            guard let caller = try await authorizeRemote(envelope.method, token: envelope.token, access: access, id: id, writer: writer)
+            else { return nil }
+            context.agentJobID = caller.jobID
+        } else if let token = envelope.token {
             // An agent call: the token names the job, and only agent methods are open to it.
             guard let services, let jobID = await services.scheduler.jobID(forToken: token) else {
                 try await reply(

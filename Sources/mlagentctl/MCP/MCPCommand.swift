@@ -11,7 +11,7 @@ struct MCPCommand: ParsableCommand {
             A Model Context Protocol server for agent CLIs (Claude Code, Codex, Cursor): the knowledge base \
             (list_directions, list_runs, show_run, leaderboard), declare_direction, start_run, log_metrics, \
             log_artifact, end_run, evaluate_public, submit_private, finish_direction and read_inbox. It calls \
-            mlagentd with MLAGENT_TOKEN and MLAGENT_SOCKET from its environment, like every agent command; \
+            mlagentd with MLAGENT_TOKEN and MLAGENT_SOCKET (or MLAGENT_ADDRESS over TLS) from its environment, like every agent command; \
             the daemon's refusals come back as tool errors with its message. It ends at the end of its input.
             """)
 
