@@ -99,7 +99,13 @@ struct ShareFixture {
     }
 
     /// Every path a commit after the initial one changed on `main`, and `git fsck`'s verdict.
+    /// The paths main changed since its first commit, and `git fsck`, once every job's landings
+    /// and archive are done: fsck beside a running `git fast-import` sees its commit before its pack.
     func mainChanges() throws -> (paths: Set<String>, fsck: (status: Int32, output: String)) {
+        let client = try daemon.client()
+        try waitUntil("every job's landings and archive", timeout: .seconds(60)) {
+            try client.list().allSatisfy { !$0.state.isFinal || $0.isSettled }
+        }
         let root = try daemon.git("rev-list", "--max-parents=0", "main").output.trimmingCharacters(in: .whitespacesAndNewlines)
         let log = try daemon.git("log", "--format=", "--name-only", "main", "--not", root)
         let paths = Set(log.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty })
