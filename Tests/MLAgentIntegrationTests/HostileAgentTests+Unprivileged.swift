@@ -22,7 +22,8 @@ extension HostileAgentTests {
         try waitUntil("the grandchild's attempts", timeout: .seconds(30)) {
             FileManager.default.fileExists(atPath: worktree + "/grandchild.ready")
         }
-        #expect(!Self.processes(named: ["sleep", "7777"]).isEmpty)
+        // It touches the file, then execs sleep.
+        try waitUntil("the grandchild to sleep", timeout: .seconds(10)) { !Self.processes(named: ["sleep", "7777"]).isEmpty }
         #expect(try client.status().paused == false)
         try waitUntil("the other two done", timeout: .seconds(30)) {
             try [2, 3].allSatisfy { try state(client, Int64($0))?.isFinal == true }

@@ -196,6 +196,29 @@ struct SlurmTests {
         #expect(try daemon.terminate() == 0)
     }
 
+    @Test("a state directory under worktree_root, worktree_root inside it, or none at all stops the daemon with the reason")
+    func stateDirectoryRefused() throws {
+        for (root, expected) in [
+            ("@DIR@", "is under slurm.worktree_root"), ("@DIR@/state/cluster", "is inside the state directory"),
+            ("", "needs [slurm] worktree_root"),
+        ] {
+            let daemon = try TestDaemon(
+                label: "sls",
+                config: """
+                    [slurm]
+                    worktree_root = "\(root)"
+                    [agents.cluster]
+                    executor = "slurm"
+                    command = ["true"]
+                    """)
+            try daemon.start(waitReady: false)
+            try waitUntil("mlagentd to refuse the state directory") { daemon.process?.isRunning == false }
+            #expect(daemon.process?.terminationStatus != 0)
+            #expect(daemon.log.contains("cannot start with a Slurm profile") && daemon.log.contains(expected), "\(daemon.log)")
+            #expect(!FileManager.default.fileExists(atPath: daemon.stateDir + "/mlagentd.sqlite3"))
+        }
+    }
+
     /// Host pids whose environment holds `entry`.
     static func processes(carrying entry: String) -> [Int32] {
         let needle = Array(entry.utf8)

@@ -231,6 +231,11 @@ struct TLSTests {
             #expect(!answer.contains("mlagentd"), "a plaintext client got a hello: \(answer)")
         }
 
+        // A client that connects and never starts the handshake is closed after 10 s, not the idle timeout.
+        let started = Date()
+        let silent = try Self.plaintextExchange(port: port, payload: "", wait: 30)
+        #expect(silent.closed && Date().timeIntervalSince(started) < 20, "closed \(silent.closed) after \(Date().timeIntervalSince(started)) s")
+
         #expect(try client.status().pid == daemon.pid)
         let call = try overTLS(daemon, ["run", "start", "--name", "still", "--rationale", "still serving"], token: puppet[0], directory: puppet[1])
         #expect(call.status == 0, "\(call.stderr)")
@@ -396,8 +401,13 @@ struct TLSTests {
     }
 
     /// Sends `payload` in plaintext to the TLS port and returns what comes back before the
-    /// daemon closes the connection (at most 5 seconds).
-    static func plaintext(port: Int, payload: String) throws -> String {
+    /// daemon closes the connection (at most `wait` seconds).
+    static func plaintext(port: Int, payload: String, wait: Int = 5) throws -> String {
+        try plaintextExchange(port: port, payload: payload, wait: wait).text
+    }
+
+    /// As ``plaintext(port:payload:wait:)``, and whether the daemon closed the connection.
+    static func plaintextExchange(port: Int, payload: String, wait: Int) throws -> (text: String, closed: Bool) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -408,17 +418,21 @@ struct TLSTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw TestFailure("cannot connect to 127.0.0.1:\(port)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: wait, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(payload.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        var closed = false
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
+            if count <= 0 {
+                closed = count == 0 || errno == ECONNRESET
+                break
+            }
             received += chunk[..<count]
         }
-        return String(decoding: received, as: UTF8.self)
+        return (String(decoding: received, as: UTF8.self), closed)
     }
 }

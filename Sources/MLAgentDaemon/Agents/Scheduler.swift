@@ -143,7 +143,11 @@ actor Scheduler: Service {
             }
             await launch(ticket)
         }
-        await submitAll(submissions)
+        // The submissions go on beside the next ticks: polls, reaping and local launches must
+        // not wait for sbatch. The jobs are in `submitting`, so the pool counts them meanwhile.
+        if !submissions.isEmpty {
+            Task { await self.submitAll(submissions) }
+        }
     }
 
     private func launch(_ ticket: Store.LaunchTicket) async {

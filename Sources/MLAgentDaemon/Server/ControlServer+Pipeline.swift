@@ -32,6 +32,7 @@ extension ControlServer {
                     let pipeline = channel.pipeline.syncOperations
                     if let tls {
                         try pipeline.addHandler(NIOSSLServerHandler(context: tls))
+                        try pipeline.addHandler(HandshakeDeadline(timeout: .seconds(10)))
                     }
                     if idle > .zero {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
