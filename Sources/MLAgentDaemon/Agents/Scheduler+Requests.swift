@@ -57,7 +57,7 @@ extension Scheduler {
     func cancel(_ id: Int64, reason: String) async -> Bool {
         if agents[id] == nil {
             // Claimed but still starting: stop it as soon as it is registered.
-            guard launching.contains(id) else { return false }
+            guard launching.contains(id) || submitting.contains(id) else { return false }
             pendingCancels[id] = reason
         } else {
             stop(id, ending: .cancelled(reason: reason), event: EventKind.agentKilled)
