@@ -21,35 +21,52 @@ extension Bench {
     func runExecutors(_ figures: inout [String: Double], _ report: inout [String]) throws {
         guard executorAgents > 0 else { return }
         let benchmark = ExecutorBenchmark(daemonPath: daemon, agents: executorAgents, points: executorPoints, pollInterval: .seconds(1))
-        let local = try benchmark.run(executor: "local", clusterScript: nil)
-        var results = [("local", local)]
         let canCluster = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld") && !slurmCluster.isEmpty
-        if canCluster { results.append(("slurm", try benchmark.run(executor: "slurm", clusterScript: slurmCluster))) }
+        // The machine's speed drifts between runs: the executors alternate (local first, then
+        // Slurm first), and each round compares the two measured back to back.
+        var rounds: [[(String, ExecutorBenchmark.Result)]] = []
+        for round in 0..<max(1, executorRounds) {
+            var order = canCluster ? ["local", "slurm"] : ["local"]
+            if round % 2 == 1 { order.reverse() }
+            rounds.append(try order.map { name in
+                (name, try benchmark.run(executor: name, clusterScript: name == "slurm" ? slurmCluster : nil))
+            }.sorted { $0.0 < $1.0 })
+        }
         report.append(
-            "executor  \(executorAgents) fake agents at once (\(executorPoints) points, model, eval, submit, finish each); local is the baseline")
-        for (name, result) in results {
-            figures["executor_\(name)_directions_per_min"] = result.directionsPerMinute
-            figures["executor_\(name)_call_p50_ms"] = result.callP50ms
-            figures["executor_\(name)_call_p99_ms"] = result.callP99ms
-            figures["executor_\(name)_daemon_cpu_s"] = result.daemonCPUSeconds
-            figures["executor_\(name)_peak_rss_mb"] = result.peakRSSMB
+            "executor  \(executorAgents) fake agents at once (\(executorPoints) points, model, eval, submit, finish each); local is the baseline; \(rounds.count) rounds, alternating which goes first")
+        if canCluster {
+            let ratios = rounds.map { $0[1].1.directionsPerMinute / $0[0].1.directionsPerMinute }
+            figures["executor_slurm_over_local_median"] = median(ratios)
             report.append(
-                String(
-                    format: "executor  %@ %7.1f directions/min (%.2fx local)  calls p50 %.2f / p99 %.2f ms (%d calls)  daemon CPU %.1f s  peak RSS %.1f MB",
-                    name.padding(toLength: 5, withPad: " ", startingAt: 0), result.directionsPerMinute,
-                    result.directionsPerMinute / local.directionsPerMinute, result.callP50ms, result.callP99ms, result.calls,
-                    result.daemonCPUSeconds, result.peakRSSMB))
-            if name == "slurm" {
-                let minutes = result.seconds / 60
-                let polls = result.seconds / benchmark.pollInterval.seconds
-                let reads = (result.commands["squeue"] ?? 0) + (result.commands["sacct"] ?? 0)
-                figures["executor_slurm_commands_per_min"] = Double(result.commands.values.reduce(0, +)) / minutes
-                figures["executor_slurm_reads_per_poll"] = Double(reads) / polls
+                "executor  slurm / local directions per minute, by round: "
+                    + ratios.map { String(format: "%.2fx", $0) }.joined(separator: ", ") + String(format: " (median %.2fx)", median(ratios)))
+        }
+        for round in rounds {
+            let local = round[0].1
+            for (name, result) in round {
+                figures["executor_\(name)_directions_per_min"] = result.directionsPerMinute
+                figures["executor_\(name)_call_p50_ms"] = result.callP50ms
+                figures["executor_\(name)_call_p99_ms"] = result.callP99ms
+                figures["executor_\(name)_daemon_cpu_s"] = result.daemonCPUSeconds
+                figures["executor_\(name)_peak_rss_mb"] = result.peakRSSMB
                 report.append(
                     String(
-                        format: "executor  slurm commands: %.0f /min (sbatch %d, squeue %d, sacct %d, scancel %d); squeue+sacct %.2f per 1 s poll interval",
-                        Double(result.commands.values.reduce(0, +)) / minutes, result.commands["sbatch"] ?? 0, result.commands["squeue"] ?? 0,
-                        result.commands["sacct"] ?? 0, result.commands["scancel"] ?? 0, Double(reads) / polls))
+                        format: "executor  %@ %7.1f directions/min (%.2fx local)  calls p50 %.2f / p99 %.2f ms (%d calls)  daemon CPU %.1f s  peak RSS %.1f MB",
+                        name.padding(toLength: 5, withPad: " ", startingAt: 0), result.directionsPerMinute,
+                        result.directionsPerMinute / local.directionsPerMinute, result.callP50ms, result.callP99ms, result.calls,
+                        result.daemonCPUSeconds, result.peakRSSMB))
+                if name == "slurm" {
+                    let minutes = result.seconds / 60
+                    let polls = result.seconds / benchmark.pollInterval.seconds
+                    let reads = (result.commands["squeue"] ?? 0) + (result.commands["sacct"] ?? 0)
+                    figures["executor_slurm_commands_per_min"] = Double(result.commands.values.reduce(0, +)) / minutes
+                    figures["executor_slurm_reads_per_poll"] = Double(reads) / polls
+                    report.append(
+                        String(
+                            format: "executor  slurm commands: %.0f /min (sbatch %d, squeue %d, sacct %d, scancel %d); squeue+sacct %.2f per 1 s poll interval",
+                            Double(result.commands.values.reduce(0, +)) / minutes, result.commands["sbatch"] ?? 0, result.commands["squeue"] ?? 0,
+                            result.commands["sacct"] ?? 0, result.commands["scancel"] ?? 0, Double(reads) / polls))
+                }
             }
         }
         if !canCluster { report.append("executor  slurm: not measured (needs root, slurm-wlm and --slurm-cluster)") }

@@ -65,6 +65,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Concurrent fake agents through the local and the Slurm executor (0 skips it).")
     var executorAgents = 100
 
+    @Option(help: "Rounds of the executor benchmark (each runs both executors, alternating which goes first).")
+    var executorRounds = 2
+
     @Option(help: "Metric points each of those agents logs.")
     var executorPoints = 1_000
 
