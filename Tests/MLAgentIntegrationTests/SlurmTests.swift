@@ -37,13 +37,7 @@ struct SlurmTests {
                 timeout = "\(timeout)"
                 command = ["sh", "@DIR@/agents/agent.sh"]
                 """)
-        let targets = (0..<40).map { $0 % 2 == 0 ? "1" : "0" }
-        let features = "f00\n" + (0..<40).map { "\(Double($0) / 10)" }.joined(separator: "\n") + "\n"
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", features)
-        try daemon.write("data/val_private_X.csv", features)
-        try daemon.write("data/val_public_y.csv", "target\n" + targets.joined(separator: "\n") + "\n")
-        try daemon.write("data/val_private_y.csv", "target\n" + targets.reversed().joined(separator: "\n") + "\n")
+        try daemon.writeDataset(targets: (0..<40).map { $0 % 2 == 0 ? 1 : 0 })
         try daemon.write("agents/agent.sh", agent)
         let cluster = try SlurmCluster(dir: daemon.dir.file("slurm"))
         return (daemon, cluster)

@@ -28,11 +28,7 @@ struct TLSTests {
             command = ["sh", "@DIR@/agents/remote.sh"]
             """
         let daemon = try TestDaemon(label: label, config: config)
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_private_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_public_y.csv", "target\n0\n1\n")
-        try daemon.write("data/val_private_y.csv", "target\n1\n0\n")
+        try daemon.writeDataset(targets: [0, 1])
         try daemon.write("operator.token", "  \(Self.operatorSecret)\n")
         try daemon.write(
             "agents/puppet.sh",
@@ -305,11 +301,7 @@ struct TLSTests {
                 executor = "slurm"
                 command = ["sh", "@DIR@/agents/agent.sh"]
                 """)
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_private_X.csv", "f00\n1\n2\n")
-        try daemon.write("data/val_public_y.csv", "target\n0\n1\n")
-        try daemon.write("data/val_private_y.csv", "target\n1\n0\n")
+        try daemon.writeDataset(targets: [0, 1])
         // The node has no socket of the daemon's: only the TLS address works.
         try daemon.write(
             "agents/agent.sh",

@@ -44,8 +44,6 @@ extension Scheduler {
         log[metadataKey: "job.id"] = "\(job.id)"
         let worktree = job.worktree ?? ""
         let logPath = job.logPath ?? ""
-        launching.insert(job.id)
-        defer { launching.remove(job.id) }
         do {
             try FileManager.default.createDirectory(
                 atPath: (logPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -204,12 +202,5 @@ extension Scheduler {
         guard let id = agent.slurm?.id else { return }
         let executor = executor
         Task { kill ? await executor.cancel(id) : await executor.terminate(id) }
-    }
-
-    /// The cluster's pool for `status`: jobs on it, and those waiting in Slurm's queue.
-    var clusterPool: (running: Int, pending: Int) {
-        let tracked = agents.values.compactMap(\.slurm)
-        let running = tracked.filter(\.running).count
-        return (running, tracked.count - running)
     }
 }

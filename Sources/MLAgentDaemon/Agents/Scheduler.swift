@@ -58,7 +58,8 @@ actor Scheduler: Service {
     var agents: [Int64: Agent] = [:]
     let signal = WakeSignal()
     var endWaiters: [Int64: [CheckedContinuation<Void, Never>]] = [:]
-    /// Jobs claimed whose agent is being started, and cancels that arrived meanwhile.
+    /// Local jobs claimed whose agent is being started (Slurm jobs: `submitting`), and cancels
+    /// that arrived meanwhile for either.
     var launching: Set<Int64> = []
     /// Slurm jobs claimed whose `sbatch` has not answered yet: they count in the cluster's pool.
     var submitting: Set<Int64> = []
@@ -162,7 +163,6 @@ actor Scheduler: Service {
                 maxAttempts: 0)
             return
         }
-        if profile.executor == .slurm { return await submit(ticket, profile: profile) }
         let worktree = job.worktree ?? ""
         let logPath = job.logPath ?? ""
         launching.insert(job.id)

@@ -28,13 +28,7 @@ struct ShareFixture {
                 command = ["sh", "@DIR@/agents/puppet.sh"]
                 \(extra)
                 """)
-        let targets = (0..<60).map { $0 % 3 == 0 ? "1" : "0" }
-        let features = "f00\n" + (0..<60).map { "\(Double($0) / 10)" }.joined(separator: "\n") + "\n"
-        try daemon.write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
-        try daemon.write("data/val_public_X.csv", features)
-        try daemon.write("data/val_private_X.csv", features)
-        try daemon.write("data/val_public_y.csv", "target\n" + targets.joined(separator: "\n") + "\n")
-        try daemon.write("data/val_private_y.csv", "target\n" + targets.reversed().joined(separator: "\n") + "\n")
+        try daemon.writeDataset(targets: (0..<60).map { $0 % 3 == 0 ? 1 : 0 })
         // `ctl/import-JOB` names a statement the agent runs with the daemon's Python in its
         // sandbox (its PYTHONPATH as given), output in `.import`.
         try daemon.write(

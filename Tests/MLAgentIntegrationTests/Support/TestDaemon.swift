@@ -60,6 +60,18 @@ final class TestDaemon: @unchecked Sendable {
         }
     }
 
+    /// A one-feature dataset under `data/`: two training rows, the features 0.0, 0.1, … on both
+    /// validation splits, `targets` as the public labels and their reverse as the private ones.
+    func writeDataset(targets: [Int]) throws {
+        let features = "f00\n" + targets.indices.map { "\(Double($0) / 10)" }.joined(separator: "\n") + "\n"
+        func labels(_ values: [Int]) -> String { "target\n" + values.map(String.init).joined(separator: "\n") + "\n" }
+        try write("data/train.csv", "f00,target\n0.1,0\n0.3,1\n")
+        try write("data/val_public_X.csv", features)
+        try write("data/val_private_X.csv", features)
+        try write("data/val_public_y.csv", labels(targets))
+        try write("data/val_private_y.csv", labels(targets.reversed()))
+    }
+
     /// Writes an executable file under the test directory.
     func write(_ name: String, _ text: String) throws {
         let path = dir.file(name)
